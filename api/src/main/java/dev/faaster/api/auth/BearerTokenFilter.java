@@ -1,0 +1,62 @@
+package dev.faaster.api.auth;
+
+import dev.faaster.api.error.ApiError;
+import dev.faaster.api.error.ErrorCode;
+import dev.faaster.registry.ApiToken;
+import dev.faaster.registry.ApiTokenRepository;
+import io.micronaut.core.annotation.Nullable;
+import io.micronaut.http.HttpHeaders;
+import io.micronaut.http.HttpRequest;
+import io.micronaut.http.HttpResponse;
+import io.micronaut.http.HttpStatus;
+import io.micronaut.http.annotation.RequestFilter;
+import io.micronaut.http.annotation.ServerFilter;
+import io.micronaut.scheduling.TaskExecutors;
+import io.micronaut.scheduling.annotation.ExecuteOn;
+import java.util.Optional;
+import org.slf4j.MDC;
+
+/**
+ * Authenticates every /v1 request by its bearer token and attaches the {@link Caller}. Hand-written
+ * rather than micronaut-security: one token type, one database lookup, and errors in the API's own
+ * format; the library's token validators are reactive and would need the lookup offloaded anyway.
+ */
+@ServerFilter("/v1/**")
+public class BearerTokenFilter {
+
+  static final String CALLER_ATTRIBUTE = "faaster.caller";
+  private static final String BEARER = "Bearer ";
+
+  private final ApiTokenRepository tokens;
+
+  public BearerTokenFilter(ApiTokenRepository tokens) {
+    this.tokens = tokens;
+  }
+
+  @RequestFilter
+  @ExecuteOn(TaskExecutors.BLOCKING)
+  @Nullable
+  public HttpResponse<ApiError> authenticate(HttpRequest<?> request) {
+    String header = request.getHeaders().get(HttpHeaders.AUTHORIZATION);
+    if (header == null || !header.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
+      return unauthenticated("Send an API token as 'Authorization: Bearer <token>'.");
+    }
+    String secret = header.substring(BEARER.length()).trim();
+    Optional<ApiToken> token = secret.isEmpty() ? Optional.empty() : tokens.findByTokenHash(Tokens.hash(secret));
+    if (token.isEmpty()) {
+      return unauthenticated("The API token is not valid.");
+    }
+    ApiToken t = token.get();
+    request.setAttribute(CALLER_ATTRIBUTE, new Caller(t.id(), t.tenantId(), t.admin()));
+    if (t.tenantId() != null) {
+      MDC.put("tenant", t.tenantId());
+    }
+    return null;
+  }
+
+  private static HttpResponse<ApiError> unauthenticated(String message) {
+    return HttpResponse.<ApiError>status(HttpStatus.UNAUTHORIZED)
+        .header(HttpHeaders.WWW_AUTHENTICATE, "Bearer realm=\"faaster\"")
+        .body(ApiError.of(ErrorCode.UNAUTHENTICATED, message));
+  }
+}
