@@ -1,6 +1,7 @@
 package dev.faaster.activities;
 
 import io.micronaut.context.annotation.ConfigurationProperties;
+import io.micronaut.core.annotation.Nullable;
 import java.time.Duration;
 
 /**
@@ -10,7 +11,7 @@ import java.time.Duration;
  * @param delayBeforeRecordVersion pause after the package is stored, before the version is recorded
  */
 @ConfigurationProperties("faaster.fault-injection")
-public record FaultInjection(Duration delayBeforeRecordVersion) {
+public record FaultInjection(@Nullable Duration delayBeforeRecordVersion) {
 
   public FaultInjection {
     delayBeforeRecordVersion = delayBeforeRecordVersion == null ? Duration.ZERO : delayBeforeRecordVersion;

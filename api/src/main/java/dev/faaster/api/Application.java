@@ -19,6 +19,8 @@ import io.swagger.v3.oas.annotations.security.SecurityScheme;
 public class Application {
 
   public static void main(String[] args) {
+    // Timestamps go to the database as local date-times; every process must agree on the zone.
+    java.util.TimeZone.setDefault(java.util.TimeZone.getTimeZone("UTC"));
     Micronaut.build(args).mainClass(Application.class).banner(false).start();
   }
 }

@@ -13,8 +13,13 @@ import io.micronaut.http.annotation.RequestFilter;
 import io.micronaut.http.annotation.ServerFilter;
 import io.micronaut.scheduling.TaskExecutors;
 import io.micronaut.scheduling.annotation.ExecuteOn;
+import io.micronaut.context.propagation.slf4j.MdcPropagationContext;
+import io.micronaut.core.propagation.MutablePropagatedContext;
+import io.micronaut.http.HttpAttributes;
+import io.micronaut.web.router.RouteMatch;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Optional;
-import org.slf4j.MDC;
 
 /**
  * Authenticates every /v1 request by its bearer token and attaches the {@link Caller}. Hand-written
@@ -24,7 +29,7 @@ import org.slf4j.MDC;
 @ServerFilter("/v1/**")
 public class BearerTokenFilter {
 
-  static final String CALLER_ATTRIBUTE = "faaster.caller";
+  public static final String CALLER_ATTRIBUTE = "faaster.caller";
   private static final String BEARER = "Bearer ";
 
   private final ApiTokenRepository tokens;
@@ -36,7 +41,7 @@ public class BearerTokenFilter {
   @RequestFilter
   @ExecuteOn(TaskExecutors.BLOCKING)
   @Nullable
-  public HttpResponse<ApiError> authenticate(HttpRequest<?> request) {
+  public HttpResponse<ApiError> authenticate(HttpRequest<?> request, MutablePropagatedContext propagated) {
     String header = request.getHeaders().get(HttpHeaders.AUTHORIZATION);
     if (header == null || !header.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
       return unauthenticated("Send an API token as 'Authorization: Bearer <token>'.");
@@ -48,10 +53,22 @@ public class BearerTokenFilter {
     }
     ApiToken t = token.get();
     request.setAttribute(CALLER_ATTRIBUTE, new Caller(t.id(), t.tenantId(), t.admin()));
+    // Log lines of this request, on whatever thread runs it, carry tenant and function.
+    Map<String, String> logContext = new HashMap<>();
     if (t.tenantId() != null) {
-      MDC.put("tenant", t.tenantId());
+      logContext.put("tenant", t.tenantId());
     }
+    functionOf(request).ifPresent(name -> logContext.put("function", name));
+    propagated.add(new MdcPropagationContext(logContext));
     return null;
+  }
+
+  /** The {name} path variable of /v1/functions/{name}/..., if the route has one. */
+  public static Optional<String> functionOf(HttpRequest<?> request) {
+    return request
+        .getAttribute(HttpAttributes.ROUTE_MATCH, RouteMatch.class)
+        .flatMap(match -> Optional.ofNullable(match.getVariableValues().get("name")))
+        .map(Object::toString);
   }
 
   private static HttpResponse<ApiError> unauthenticated(String message) {

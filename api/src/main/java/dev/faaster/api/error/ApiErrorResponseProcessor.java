@@ -9,6 +9,7 @@ import io.micronaut.http.server.exceptions.response.Error;
 import io.micronaut.http.server.exceptions.response.ErrorContext;
 import io.micronaut.http.server.exceptions.response.ErrorResponseProcessor;
 import jakarta.inject.Singleton;
+import jakarta.validation.ConstraintViolationException;
 import java.util.stream.Collectors;
 
 /**
@@ -34,7 +35,13 @@ public class ApiErrorResponseProcessor implements ErrorResponseProcessor<ApiErro
       // Internal details stay in the log, not in the response.
       message = "The server failed to handle the request; see its log for details.";
     }
-    return response.body(ApiError.of(codeFor(status), message)).contentType(MediaType.APPLICATION_JSON_TYPE);
+    String code = codeFor(status);
+    if (status == HttpStatus.BAD_REQUEST
+        && context.getRootCause().filter(cause -> cause instanceof ConstraintViolationException).isEmpty()) {
+      // Not a failed constraint: the body or a parameter couldn't even be read.
+      code = ErrorCode.MALFORMED_REQUEST;
+    }
+    return response.body(ApiError.of(code, message)).contentType(MediaType.APPLICATION_JSON_TYPE);
   }
 
   static String codeFor(HttpStatus status) {
