@@ -97,17 +97,22 @@ public class PackageStore {
   }
 
   public List<String> list(String prefix) {
-    List<String> keys = new ArrayList<>();
+    return listObjects(prefix).stream().map(ObjectSummary::key).toList();
+  }
+
+  /** Every object under {@code prefix}, following continuation tokens. */
+  public List<ObjectSummary> listObjects(String prefix) {
+    List<ObjectSummary> objects = new ArrayList<>();
     String token = null;
     do {
       String continuation = token;
       ListObjectsV2Response page =
           s3.listObjectsV2(b -> b.bucket(bucket).prefix(prefix).continuationToken(continuation));
       for (S3Object object : page.contents()) {
-        keys.add(object.key());
+        objects.add(new ObjectSummary(object.key(), object.size(), object.lastModified()));
       }
       token = Boolean.TRUE.equals(page.isTruncated()) ? page.nextContinuationToken() : null;
     } while (token != null);
-    return keys;
+    return objects;
   }
 }

@@ -29,6 +29,9 @@ public interface DeploymentRepository extends CrudRepository<Deployment, String>
   /** Whether another deploy that hasn't failed still needs this digest's object. */
   boolean existsByCodeSha256AndStatusNotEqualAndIdNotEqual(String codeSha256, DeploymentStatus status, String id);
 
+  /** Whether a deploy that hasn't failed uses this digest. */
+  boolean existsByCodeSha256AndStatusNotEqual(String codeSha256, DeploymentStatus status);
+
   /** Whether a deploy still in flight reads this staged object. */
   boolean existsByStagingKeyAndStatus(String stagingKey, DeploymentStatus status);
 }

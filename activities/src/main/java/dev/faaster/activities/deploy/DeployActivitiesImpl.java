@@ -3,11 +3,11 @@ package dev.faaster.activities.deploy;
 import dev.faaster.activities.ActivityLogContext;
 import dev.faaster.activities.FaultInjection;
 import dev.faaster.packagestore.InvalidPackageException;
+import dev.faaster.packagestore.PackageFiles;
 import dev.faaster.packagestore.PackageInspector;
 import dev.faaster.packagestore.PackageKeys;
 import dev.faaster.packagestore.PackageStore;
 import dev.faaster.packagestore.PackageSummary;
-import dev.faaster.packagestore.Sha256;
 import dev.faaster.packagestore.StoredObject;
 import dev.faaster.registry.Deployment;
 import dev.faaster.registry.DeploymentRepository;
@@ -26,12 +26,8 @@ import jakarta.inject.Singleton;
 import jakarta.transaction.Transactional;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.DigestOutputStream;
-import java.security.MessageDigest;
 import java.time.Clock;
 import java.util.Optional;
 import java.util.UUID;
@@ -78,10 +74,10 @@ public class DeployActivitiesImpl implements DeployActivities {
     try (var ignored = context(request)) {
       Path copy = null;
       try {
-        Files.createDirectories(scratch);
-        copy = Files.createTempFile(scratch, "verify-", ".zip");
-        String digest = download(request.stagingKey(), copy);
-        long size = Files.size(copy);
+        copy = PackageFiles.newScratchFile(scratch, "verify-");
+        PackageFiles.Written written = download(request.stagingKey(), copy);
+        String digest = written.sha256();
+        long size = written.sizeBytes();
         if (!digest.equals(request.sha256()) || size != request.sizeBytes()) {
           throw ApplicationFailure.newNonRetryableFailure(
               "The staged package hashes to " + digest + " (" + size + " bytes), not to the uploaded "
@@ -97,25 +93,22 @@ public class DeployActivitiesImpl implements DeployActivities {
       } catch (IOException e) {
         throw new UncheckedIOException("cannot verify the staged package: " + e.getMessage(), e);
       } finally {
-        deleteQuietly(copy);
+        PackageFiles.deleteQuietly(copy);
       }
     }
   }
 
   /** Streams the object to a file, hashing on the way. */
-  private String download(String key, Path target) throws IOException {
+  private PackageFiles.Written download(String key, Path target) throws IOException, InvalidPackageException {
     Optional<InputStream> object = store.open(key);
     if (object.isEmpty()) {
       throw ApplicationFailure.newNonRetryableFailure(
           "The staged package " + key + " is gone; upload the code again and republish.",
           DeployFailureTypes.PACKAGE_MISSING);
     }
-    MessageDigest digest = Sha256.newDigest();
-    try (InputStream in = object.get();
-        OutputStream out = new DigestOutputStream(Files.newOutputStream(target), digest)) {
-      in.transferTo(out);
+    try (InputStream in = object.get()) {
+      return PackageFiles.write(in, target, Long.MAX_VALUE);
     }
-    return Sha256.hex(digest);
   }
 
   @Override
@@ -243,14 +236,4 @@ public class DeployActivitiesImpl implements DeployActivities {
     return ActivityLogContext.open(request.tenantId(), request.functionName(), request.version());
   }
 
-  private static void deleteQuietly(Path file) {
-    if (file == null) {
-      return;
-    }
-    try {
-      Files.deleteIfExists(file);
-    } catch (IOException e) {
-      log.warn("cannot delete scratch file {}: {}", file, e.getMessage());
-    }
-  }
 }
