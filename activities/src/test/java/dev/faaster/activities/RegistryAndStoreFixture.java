@@ -48,7 +48,9 @@ public final class RegistryAndStoreFixture {
   public static byte[] zip(String name, String content) {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     try (ZipOutputStream zip = new ZipOutputStream(bytes)) {
-      zip.putNextEntry(new ZipEntry(name));
+      ZipEntry entry = new ZipEntry(name);
+      entry.setTime(315532800000L); // fixed, so equal content gives equal bytes and digests
+      zip.putNextEntry(entry);
       zip.write(content.getBytes());
       zip.closeEntry();
     } catch (IOException e) {
