@@ -120,11 +120,25 @@ public class DeployActivitiesImpl implements DeployActivities {
         log.info("package {} already stored", key);
         return new StoredPackage(key, false);
       }
-      if (!store.exists(request.stagingKey())) {
-        throw ApplicationFailure.newNonRetryableFailure(
-            "The staged package " + request.stagingKey() + " is gone.", DeployFailureTypes.PACKAGE_MISSING);
+      // Upload the bytes this call hashed, not a server-side copy: the staged object could have
+      // changed since verification, and only verified content may get a content address.
+      Path copy = null;
+      try {
+        copy = PackageFiles.newScratchFile(scratch, "store-");
+        PackageFiles.Written written = download(request.stagingKey(), copy);
+        if (!written.sha256().equals(request.sha256())) {
+          throw ApplicationFailure.newNonRetryableFailure(
+              "The staged package changed after verification (now " + written.sha256() + ").",
+              DeployFailureTypes.DIGEST_MISMATCH);
+        }
+        store.putFile(key, copy, request.sha256());
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot store the package: " + e.getMessage(), e);
+      } catch (InvalidPackageException unbounded) {
+        throw new IllegalStateException("an unbounded download can't exceed its limit", unbounded);
+      } finally {
+        PackageFiles.deleteQuietly(copy);
       }
-      store.copy(request.stagingKey(), key);
       log.info("stored package {}", key);
       return new StoredPackage(key, true);
     }

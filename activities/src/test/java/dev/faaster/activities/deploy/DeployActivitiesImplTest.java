@@ -102,6 +102,19 @@ class DeployActivitiesImplTest implements TestPropertyProvider {
   }
 
   @Test
+  void storeRefusesStagedBytesThatChangedAfterVerification() throws Exception {
+    DeployRequest request = staged("verified bytes");
+    activities.verifyPackage(request);
+    Path tampered = Files.createTempFile("tampered", ".zip");
+    Files.write(tampered, RegistryAndStoreFixture.zip("bootstrap", "swapped bytes"));
+    store.putFile(request.stagingKey(), tampered, request.sha256());
+
+    assertThatThrownBy(() -> activities.storePackage(request))
+        .isInstanceOfSatisfying(ApplicationFailure.class, f -> assertThat(f.getType()).isEqualTo(DeployFailureTypes.DIGEST_MISMATCH));
+    assertThat(store.exists(PackageKeys.contentAddressed(request.sha256()))).isFalse();
+  }
+
+  @Test
   void recordVersionCopiesTheDeploymentSnapshotOnceEvenWhenRetried() throws Exception {
     DeployRequest request = staged("record me");
     String key = activities.storePackage(request).key();
