@@ -8,6 +8,7 @@ import dev.faaster.api.functions.CodeView;
 import dev.faaster.api.functions.FunctionService;
 import dev.faaster.registry.FunctionRecord;
 import io.micronaut.context.annotation.Requires;
+import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.HttpStatus;
 import io.micronaut.http.MediaType;
 import io.micronaut.http.annotation.Body;
@@ -40,8 +41,9 @@ public class CodeController {
 
   @Operation(summary = "Upload the $LATEST code package (a zip, streamed as the request body)")
   @Put(consumes = {ZIP, MediaType.APPLICATION_OCTET_STREAM})
-  public CodeView upload(Caller caller, String name, @Body InputStream body) {
-    return code.upload(caller.tenant(), name, body);
+  public CodeView upload(Caller caller, String name, @Nullable @Body InputStream body) {
+    // An empty body binds no stream; it is an empty package (PACKAGE_EMPTY), not a malformed request.
+    return code.upload(caller.tenant(), name, body == null ? InputStream.nullInputStream() : body);
   }
 
   @Operation(summary = "Download the $LATEST code package")

@@ -5,12 +5,12 @@ import dev.faaster.api.error.ErrorCode;
 import dev.faaster.api.functions.CodeView;
 import dev.faaster.api.functions.FunctionService;
 import dev.faaster.packagestore.InvalidPackageException;
+import dev.faaster.packagestore.PackageFiles;
 import dev.faaster.packagestore.PackageInspector;
 import dev.faaster.packagestore.PackageKeys;
 import dev.faaster.packagestore.PackageLimits;
 import dev.faaster.packagestore.PackageProblem;
 import dev.faaster.packagestore.PackageStore;
-import dev.faaster.packagestore.Sha256;
 import dev.faaster.registry.DeploymentRepository;
 import dev.faaster.registry.DeploymentStatus;
 import dev.faaster.registry.FunctionRecord;
@@ -20,11 +20,8 @@ import io.micronaut.http.HttpStatus;
 import jakarta.inject.Singleton;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.Clock;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -72,11 +69,10 @@ public class CodeService {
     FunctionRecord function = functionService.require(tenantId, name);
     Path file = null;
     try {
-      Files.createDirectories(scratch);
-      file = Files.createTempFile(scratch, "upload-", ".zip");
-      MessageDigest digest = Sha256.newDigest();
-      long size = copyBounded(body, file, digest);
-      String sha256 = Sha256.hex(digest);
+      file = PackageFiles.newScratchFile(scratch, "upload-");
+      PackageFiles.Written written = PackageFiles.write(body, file, limits.maxBytes());
+      String sha256 = written.sha256();
+      long size = written.sizeBytes();
       inspector.inspect(file);
       String key = PackageKeys.staging(tenantId, function.id(), sha256);
       store.putFile(key, file, sha256);
@@ -100,28 +96,10 @@ public class CodeService {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot receive the code package: " + e.getMessage(), e);
     } finally {
-      deleteQuietly(file);
+      PackageFiles.deleteQuietly(file);
     }
   }
 
-  /** Copies at most {@code limits.maxBytes()} bytes; refuses the package as soon as it goes past. */
-  private long copyBounded(InputStream body, Path file, MessageDigest digest) throws IOException, InvalidPackageException {
-    long total = 0;
-    byte[] buffer = new byte[64 * 1024];
-    try (OutputStream out = Files.newOutputStream(file)) {
-      int read;
-      while ((read = body.read(buffer)) != -1) {
-        total += read;
-        if (total > limits.maxBytes()) {
-          throw new InvalidPackageException(
-              PackageProblem.PACKAGE_TOO_LARGE, "The code package is larger than the limit of " + limits.maxBytes() + " bytes.");
-        }
-        digest.update(buffer, 0, read);
-        out.write(buffer, 0, read);
-      }
-    }
-    return total;
-  }
 
   /** The bytes of an object the caller has already been authorised to read. */
   public InputStream open(String key) {
@@ -129,14 +107,4 @@ public class CodeService {
     return object.orElseThrow(() -> ApiException.notFound("The code package is no longer stored."));
   }
 
-  private static void deleteQuietly(Path file) {
-    if (file == null) {
-      return;
-    }
-    try {
-      Files.deleteIfExists(file);
-    } catch (IOException e) {
-      log.warn("cannot delete scratch file {}: {}", file, e.getMessage());
-    }
-  }
 }
