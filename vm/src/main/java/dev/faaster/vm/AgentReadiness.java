@@ -1,0 +1,45 @@
+package dev.faaster.vm;
+
+import jakarta.inject.Singleton;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * {@link AgentProbe} on the agent protocol: a guest is up when its agent reports READY with its
+ * runtime warmed ({@code runtimeReady}); a template must not be saved before that, or every clone
+ * would warm the runtime again. Reconnects when the connection breaks (the agent restarts its
+ * serve loop when the host leaves).
+ */
+@Singleton
+public final class AgentReadiness implements AgentProbe {
+
+  @Override
+  public void awaitAnswer(Path agentSocket, Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    AgentException last = null;
+    while (System.nanoTime() - deadline < 0) {
+      try (AgentClient c = AgentClient.connect(agentSocket, left(deadline))) {
+        AgentMessages.Status st = c.awaitReady(left(deadline));
+        while (!st.runtimeReady()) {
+          if (System.nanoTime() - deadline >= 0) {
+            throw new AgentException("agent answers but its runtime " + st.runtime() + " is not ready");
+          }
+          Thread.sleep(20);
+          st = c.ping(left(deadline));
+        }
+        return;
+      } catch (AgentException e) {
+        last = e;
+        if (System.nanoTime() - deadline < 0) {
+          Thread.sleep(10);
+        }
+      }
+    }
+    throw new AgentException("agent at " + agentSocket + " not ready within " + timeout
+        + (last == null ? "" : ": " + last.getMessage()), last);
+  }
+
+  private static Duration left(long deadline) {
+    return Duration.ofNanos(Math.max(1_000_000, deadline - System.nanoTime()));
+  }
+}

@@ -1,0 +1,267 @@
+package dev.faaster.vm;
+
+import jakarta.annotation.PreDestroy;
+import jakarta.inject.Singleton;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Makes running instances from a template: N at once from one template, each its own libvirt
+ * domain with its own name, UUID and MAC, all mapping the template's memory file copy-on-write.
+ *
+ * <p>Why this route: libvirt's own save/restore keeps the saved domain's name and UUID, so one
+ * image gives one instance at a time. Instead every clone is a new transient domain rendered from
+ * the template's {@link VmDefinition} whose QEMU starts with {@code -incoming defer} and takes the
+ * template's device state as an incoming migration; x-ignore-shared leaves RAM out of that state,
+ * the clone maps the template's RAM file privately instead.
+ *
+ * <p>Starting QEMU and libvirt's setup take hundreds of milliseconds, so clones are pre-created
+ * off the cold path: {@link #prewarm} (and a background refill up to {@code faaster.vm.pool-size})
+ * starts them, sets x-ignore-shared and autostart and has QEMU listen for the state.
+ * {@link #restore} then only streams ~300 KB into the socket (QEMU closing it marks the state
+ * loaded: no status polling; the clone runs at once when the template was saved running) and waits
+ * for the agent. On qemu:///system no libvirt call is on that path (a /proc lookup checks QEMU is
+ * still alive).
+ */
+@Singleton
+public final class CloneFactory implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(CloneFactory.class);
+
+  private final Hypervisor hypervisor;
+  private final AgentProbe agent;
+  private final VmSettings settings;
+  private final Map<String, ConcurrentLinkedDeque<PendingClone>> pools = new ConcurrentHashMap<>();
+  private final Map<String, ByteBuffer> states = new ConcurrentHashMap<>();
+  private final ExecutorService refill = Executors.newSingleThreadExecutor(r -> {
+    Thread t = new Thread(r, "faaster-clone-refill");
+    t.setDaemon(true);
+    return t;
+  });
+  private volatile boolean closed;
+
+  public CloneFactory(Hypervisor hypervisor, AgentProbe agent, VmSettings settings) {
+    this.hypervisor = hypervisor;
+    this.agent = agent;
+    this.settings = settings;
+  }
+
+  /** A clone whose QEMU runs and listens for the template's state. */
+  record PendingClone(VmIdentity identity, DomainPaths paths, Instant startedAt, Duration processStart) {}
+
+  /**
+   * Pre-creates clones of {@code template} until {@code count} wait in its pool. Blocks; meant for
+   * a template's first use and for tests. Background refill keeps {@code pool-size} after that.
+   *
+   * @throws RestoreException if a clone can't be created
+   */
+  public void prewarm(TemplateImage template, int count) {
+    ConcurrentLinkedDeque<PendingClone> pool = pool(template);
+    while (!closed && pool.size() < count) {
+      pool.add(createPending(template));
+    }
+  }
+
+  /** Clones of {@code template} waiting in its pool. */
+  public int pending(TemplateImage template) {
+    ConcurrentLinkedDeque<PendingClone> pool = pools.get(template.id());
+    return pool == null ? 0 : pool.size();
+  }
+
+  /**
+   * A running instance of {@code template} whose agent answered: a pre-created clone when one
+   * waits, else one created now (QEMU start on the cold path).
+   *
+   * @throws RestoreException if the clone doesn't load, resume or answer in time; its domain is
+   *     destroyed
+   */
+  public Instance restore(TemplateImage template) {
+    Instant restoreStarted = Instant.now();
+    long t0 = System.nanoTime();
+    ByteBuffer state = state(template);
+    PendingClone clone = pool(template).poll();
+    boolean pooled = clone != null;
+    if (clone == null) {
+      clone = createPending(template);
+    }
+    String name = clone.identity().name();
+    long deadline = t0 + settings.restoreTimeout().toNanos();
+    try {
+      // Returns once QEMU loaded the state and closed the stream (or died trying).
+      MigrationStreams.send(clone.paths().migrationSocket(), state, remaining(deadline));
+      long loaded = System.nanoTime();
+      if (!hypervisor.isAlive(name)) {
+        throw new RestoreException("QEMU exited while loading the device state");
+      }
+      if (!template.resumesOnLoad()) {
+        Qmp qmp = new Qmp(hypervisor, name);
+        try {
+          qmp.cont(); // a paused source gives a paused clone
+        } catch (HypervisorException e) {
+          throw new RestoreException("device state did not load (" + statusOf(qmp) + "): " + e.getMessage(), e);
+        }
+      }
+      long resumed = System.nanoTime();
+      agent.awaitAnswer(clone.paths().agentSocket(), remaining(deadline));
+      long answered = System.nanoTime();
+      Instance.Timings timings = new Instance.Timings(clone.startedAt(), clone.processStart(), pooled, restoreStarted,
+          Duration.ofNanos(loaded - t0), Duration.ofNanos(resumed - t0), Duration.ofNanos(answered - t0));
+      LOG.debug("restored {} from {}: loaded {} ms, answered {} ms{}", name, template.id(),
+          timings.loaded().toMillis(), timings.agentAnswered().toMillis(), pooled ? " (pre-created)" : "");
+      // Refilled after the restore, not during it: on few cores a QEMU starting up competes with
+      // the guest being restored.
+      scheduleRefill(template);
+      return new Instance(clone.identity(), template.id(), clone.paths(), hypervisor.qemuPid(name).orElse(-1), timings);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      destroy(name);
+      throw new RestoreException("restore " + name + " from " + template.id() + ": interrupted", e);
+    } catch (IOException | VmException e) {
+      String hint = TemplateBuilder.consoleHint(clone.paths().console());
+      destroy(name);
+      scheduleRefill(template);
+      throw new RestoreException("restore " + name + " from " + template.id() + ": " + e.getMessage() + hint, e);
+    }
+  }
+
+  /**
+   * Destroys an instance's (or pending clone's) domain and deletes its files. Idempotent.
+   *
+   * @return whether a domain existed
+   */
+  public boolean destroy(String name) {
+    boolean existed;
+    try {
+      existed = hypervisor.destroy(name);
+    } finally {
+      DomainPaths p = DomainPaths.of(settings.runDir(), name);
+      TemplateBuilder.deleteQuietly(p.agentSocket());
+      TemplateBuilder.deleteQuietly(p.migrationSocket());
+      TemplateBuilder.deleteQuietly(p.console());
+    }
+    return existed;
+  }
+
+  /** Destroys the pending clones of {@code template} and forgets its cached state. */
+  public void discard(TemplateImage template) {
+    ConcurrentLinkedDeque<PendingClone> pool = pools.remove(template.id());
+    states.remove(template.id());
+    if (pool != null) {
+      for (PendingClone c; (c = pool.poll()) != null; ) {
+        destroyQuietly(c.identity().name());
+      }
+    }
+  }
+
+  /** Stops refilling and destroys every pending clone. Running instances are left alone. */
+  @Override
+  @PreDestroy
+  public void close() {
+    closed = true;
+    refill.shutdownNow();
+    List<String> ids = new ArrayList<>(pools.keySet());
+    for (String id : ids) {
+      ConcurrentLinkedDeque<PendingClone> pool = pools.remove(id);
+      if (pool != null) {
+        for (PendingClone c; (c = pool.poll()) != null; ) {
+          destroyQuietly(c.identity().name());
+        }
+      }
+    }
+    states.clear();
+  }
+
+  private PendingClone createPending(TemplateImage template) {
+    if (closed) {
+      throw new RestoreException("clone factory is closed");
+    }
+    if (!Files.isRegularFile(template.memoryFile()) || !Files.isRegularFile(template.stateFile())) {
+      throw new RestoreException("template " + template.id() + " has no memory or state file any more ("
+          + template.memoryFile() + ", " + template.stateFile() + ")");
+    }
+    VmIdentity id = VmIdentity.random(settings.clonePrefix());
+    DomainPaths paths = DomainPaths.of(settings.runDir(), id.name());
+    Instant startedAt = Instant.now();
+    long t0 = System.nanoTime();
+    try {
+      Files.createDirectories(settings.runDir());
+      hypervisor.create(DomainXml.render(template.definition(), VmRole.CLONE, id, paths));
+      Qmp qmp = new Qmp(hypervisor, id.name());
+      qmp.ignoreShared();
+      // While inmigrate, cont only sets autostart: the clone runs once a running guest's state is
+      // loaded (libvirt's own start-up cont does the same; this doesn't depend on it).
+      qmp.cont();
+      qmp.migrateIncoming("unix:" + paths.migrationSocket());
+      return new PendingClone(id, paths, startedAt, Duration.ofNanos(System.nanoTime() - t0));
+    } catch (IOException | VmException e) {
+      String hint = TemplateBuilder.consoleHint(paths.console());
+      destroyQuietly(id.name());
+      throw new RestoreException("pre-create clone " + id.name() + " of " + template.id() + ": " + e.getMessage() + hint, e);
+    }
+  }
+
+  private void scheduleRefill(TemplateImage template) {
+    if (closed || settings.poolSize() <= 0) {
+      return;
+    }
+    try {
+      refill.execute(() -> {
+        try {
+          prewarm(template, settings.poolSize());
+        } catch (RuntimeException e) {
+          LOG.warn("refilling the clone pool of {}: {}", template.id(), e.getMessage());
+        }
+      });
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      // closing
+    }
+  }
+
+  private static String statusOf(Qmp qmp) {
+    try {
+      return "state " + qmp.status();
+    } catch (RuntimeException e) {
+      return "domain gone";
+    }
+  }
+
+  private ByteBuffer state(TemplateImage template) {
+    return states.computeIfAbsent(template.id(), k -> {
+      try {
+        byte[] b = Files.readAllBytes(template.stateFile());
+        return ByteBuffer.allocateDirect(b.length).put(b).flip().asReadOnlyBuffer();
+      } catch (IOException e) {
+        throw new RestoreException("cannot read the state of template " + template.id() + ": " + e.getMessage(), e);
+      }
+    });
+  }
+
+  private ConcurrentLinkedDeque<PendingClone> pool(TemplateImage template) {
+    return pools.computeIfAbsent(template.id(), k -> new ConcurrentLinkedDeque<>());
+  }
+
+  private void destroyQuietly(String name) {
+    try {
+      destroy(name);
+    } catch (RuntimeException e) {
+      LOG.warn("could not destroy {}: {}", name, e.getMessage());
+    }
+  }
+
+  private static Duration remaining(long deadline) {
+    return Duration.ofNanos(Math.max(1_000_000, deadline - System.nanoTime()));
+  }
+}
