@@ -1,0 +1,3 @@
+module faaster.dev/guest
+
+go 1.25
