@@ -52,6 +52,8 @@ public final class CloneFactory implements AutoCloseable {
     return t;
   });
   private volatile boolean closed;
+  /** Every domain this factory created and nobody destroyed yet, pending or restored. */
+  private final java.util.Set<String> live = ConcurrentHashMap.newKeySet();
 
   public CloneFactory(Hypervisor hypervisor, AgentProbe agent, VmSettings settings) {
     this.hypervisor = hypervisor;
@@ -144,6 +146,7 @@ public final class CloneFactory implements AutoCloseable {
    */
   public boolean destroy(String name) {
     boolean existed;
+    live.remove(name);
     try {
       existed = hypervisor.destroy(name);
     } finally {
@@ -153,6 +156,14 @@ public final class CloneFactory implements AutoCloseable {
       TemplateBuilder.deleteQuietly(p.console());
     }
     return existed;
+  }
+
+  /**
+   * Names of the domains this factory (this process) created and that are not destroyed: a
+   * reconciler must not take them for orphans even before their instance record is written.
+   */
+  public java.util.Set<String> liveNames() {
+    return java.util.Set.copyOf(live);
   }
 
   /** Destroys the pending clones of {@code template} and forgets its cached state. */
@@ -198,6 +209,7 @@ public final class CloneFactory implements AutoCloseable {
     long t0 = System.nanoTime();
     try {
       Files.createDirectories(settings.runDir());
+      live.add(id.name());
       hypervisor.create(DomainXml.render(template.definition(), VmRole.CLONE, id, paths));
       Qmp qmp = new Qmp(hypervisor, id.name());
       qmp.ignoreShared();

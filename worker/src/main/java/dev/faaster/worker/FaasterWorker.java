@@ -1,6 +1,8 @@
 package dev.faaster.worker;
 
 import dev.faaster.activities.deploy.DeployActivitiesImpl;
+import dev.faaster.activities.vm.TemplateRegistryActivitiesImpl;
+import dev.faaster.workflows.template.BuildTemplateWorkflowImpl;
 import dev.faaster.workflows.TaskQueues;
 import dev.faaster.workflows.deploy.DeployFunctionWorkflowImpl;
 import io.micronaut.context.annotation.Requires;
@@ -26,12 +28,15 @@ public class FaasterWorker {
   private final SearchAttributeRegistrar searchAttributes;
 
   public FaasterWorker(
-      WorkflowClient client, SearchAttributeRegistrar searchAttributes, DeployActivitiesImpl deployActivities) {
+      WorkflowClient client,
+      SearchAttributeRegistrar searchAttributes,
+      DeployActivitiesImpl deployActivities,
+      TemplateRegistryActivitiesImpl templateRegistryActivities) {
     this.searchAttributes = searchAttributes;
     this.factory = WorkerFactory.newInstance(client);
     Worker control = factory.newWorker(TaskQueues.CONTROL);
-    control.registerWorkflowImplementationTypes(DeployFunctionWorkflowImpl.class);
-    control.registerActivitiesImplementations(deployActivities);
+    control.registerWorkflowImplementationTypes(DeployFunctionWorkflowImpl.class, BuildTemplateWorkflowImpl.class);
+    control.registerActivitiesImplementations(deployActivities, templateRegistryActivities);
   }
 
   @EventListener

@@ -43,7 +43,7 @@ public class BuildTemplateWorkflowImpl implements BuildTemplateWorkflow {
 
     TemplateInputs inputs = node.describeInputs(request.runtime());
     TemplateResult existing = registry.findReady(request.nodeId(), request.runtime(), inputs.inputsDigest());
-    if (existing != null) {
+    if (existing != null && node.holdsTemplate(existing.templateId())) {
       log.info("template of {} on {} is current ({}); reused", request.runtime(), request.nodeId(), existing.templateId());
       return new TemplateResult(existing.templateId(), request.runtime(), inputs.inputsDigest(), true, 0);
     }

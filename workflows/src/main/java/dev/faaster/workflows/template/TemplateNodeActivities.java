@@ -11,6 +11,10 @@ public interface TemplateNodeActivities {
   @ActivityMethod
   TemplateInputs describeInputs(String runtime);
 
+  /** Whether this node still has the template's files (/dev/shm doesn't survive a reboot). */
+  @ActivityMethod
+  boolean holdsTemplate(String templateId);
+
   /**
    * Boots the base VM with file-backed memory, waits for the agent (which warms the runtime),
    * pauses it and saves its device state. Heartbeats while it boots.

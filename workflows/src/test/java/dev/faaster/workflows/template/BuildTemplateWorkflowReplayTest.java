@@ -76,6 +76,11 @@ class BuildTemplateWorkflowReplayTest {
 
         @Override
         public void deleteTemplate(String templateId) {}
+
+        @Override
+        public boolean holdsTemplate(String templateId) {
+          return true;
+        }
       });
       env.start();
       WorkflowClient client = env.getWorkflowClient();

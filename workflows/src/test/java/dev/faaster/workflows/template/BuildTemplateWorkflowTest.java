@@ -45,6 +45,7 @@ class BuildTemplateWorkflowTest {
     registry = mock(TemplateRegistryActivities.class, withSettings().withoutAnnotations());
     when(node.describeInputs("python3")).thenReturn(INPUTS);
     when(node.bootAndSnapshot(anyString(), eq(INPUTS))).thenReturn(BUILT);
+    when(node.holdsTemplate(anyString())).thenReturn(true);
     Worker control = env.newWorker(TaskQueues.CONTROL);
     control.registerWorkflowImplementationTypes(BuildTemplateWorkflowImpl.class);
     control.registerActivitiesImplementations(registry);
@@ -81,6 +82,19 @@ class BuildTemplateWorkflowTest {
     assertThat(result.templateId()).isEqualTo("tpl-1");
     verify(node, never()).bootAndSnapshot(anyString(), any());
     verify(registry, never()).recordTemplate(anyString(), anyString(), any(), any());
+  }
+
+  @Test
+  void aRecordedTemplateWhoseFilesTheNodeLostIsRebuilt() {
+    when(registry.findReady(NODE, "python3", INPUTS.inputsDigest()))
+        .thenReturn(new TemplateResult("tpl-1", "python3", INPUTS.inputsDigest(), false, 5_000));
+    when(node.holdsTemplate("tpl-1")).thenReturn(false);
+
+    TemplateResult result = build();
+
+    assertThat(result.reused()).isFalse();
+    assertThat(result.templateId()).isNotEqualTo("tpl-1");
+    verify(node).bootAndSnapshot(anyString(), eq(INPUTS));
   }
 
   @Test

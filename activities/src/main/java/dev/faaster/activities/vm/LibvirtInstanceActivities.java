@@ -1,0 +1,107 @@
+package dev.faaster.activities.vm;
+
+import dev.faaster.registry.InstanceRecord;
+import dev.faaster.registry.InstanceRepository;
+import dev.faaster.vm.AgentClient;
+import dev.faaster.vm.AgentMessages;
+import dev.faaster.vm.CloneFactory;
+import dev.faaster.vm.Instance;
+import dev.faaster.vm.TemplateImage;
+import dev.faaster.workflows.instance.InstanceActivities;
+import dev.faaster.workflows.instance.InstanceFailureTypes;
+import dev.faaster.workflows.instance.InstanceHandle;
+import io.micronaut.context.annotation.Requires;
+import io.temporal.failure.ApplicationFailure;
+import jakarta.inject.Singleton;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Instances on this node: restored from a template, given their own identity, recorded. */
+@Singleton
+@Requires(property = "faaster.roles", pattern = NodeRole.PATTERN)
+public class LibvirtInstanceActivities implements InstanceActivities {
+
+  private static final Logger log = LoggerFactory.getLogger(LibvirtInstanceActivities.class);
+  static final Duration AGENT_TIMEOUT = Duration.ofSeconds(5);
+
+  private final NodeConfiguration node;
+  private final NodeTemplates templates;
+  private final CloneFactory clones;
+  private final InstanceRepository instances;
+  private final Clock clock;
+
+  public LibvirtInstanceActivities(
+      NodeConfiguration node, NodeTemplates templates, CloneFactory clones, InstanceRepository instances, Clock clock) {
+    this.node = node;
+    this.templates = templates;
+    this.clones = clones;
+    this.instances = instances;
+    this.clock = clock;
+  }
+
+  @Override
+  public InstanceHandle createFromTemplate(String instanceId, String templateId) {
+    Optional<InstanceRecord> existing = instances.findById(instanceId);
+    if (existing.isPresent() && InstanceRecord.READY.equals(existing.get().state())) {
+      return handle(existing.get(), 0, false);
+    }
+    TemplateImage template =
+        templates
+            .get(templateId)
+            .orElseThrow(
+                () -> ApplicationFailure.newNonRetryableFailure(
+                    "template " + templateId + " is not on node " + node.id(), InstanceFailureTypes.TEMPLATE_NOT_ON_NODE));
+    Instance vm = clones.restore(template);
+    try {
+      String hostname = "i-" + instanceId.replaceAll("[^A-Za-z0-9]", "").substring(0, Math.min(12, instanceId.replaceAll("[^A-Za-z0-9]", "").length()));
+      try (AgentClient agent = AgentClient.connect(vm.agentSocket(), AGENT_TIMEOUT)) {
+        // A fresh identity and fresh entropy: clones of one template must not share either.
+        agent.setIdentity(
+            AgentMessages.IdentityRequest.of(instanceId, hostname, vm.identity().mac(), clock.millis()), AGENT_TIMEOUT);
+      }
+      var now = clock.instant();
+      InstanceRecord record =
+          instances.save(
+              new InstanceRecord(instanceId, node.id(), templateId, vm.name(), vm.identity().uuid().toString(),
+                  vm.identity().mac(), hostname, null, InstanceRecord.READY, now, now));
+      log.info("instance {} restored as {} in {} ms{}", instanceId, vm.name(), vm.timings().agentAnswered().toMillis(),
+          vm.timings().pooled() ? " (pre-created)" : "");
+      return handle(record, vm.timings().agentAnswered().toMillis(), vm.timings().pooled());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      clones.destroy(vm.name());
+      throw new IllegalStateException("interrupted while giving " + vm.name() + " its identity", e);
+    } catch (RuntimeException e) {
+      // Not recorded, so nothing else would ever destroy it.
+      clones.destroy(vm.name());
+      throw e;
+    }
+  }
+
+  @Override
+  public void destroy(String instanceId) {
+    Optional<InstanceRecord> record = instances.findById(instanceId);
+    if (record.isEmpty()) {
+      log.info("instance {} was never created; nothing to destroy", instanceId);
+      return;
+    }
+    clones.destroy(record.get().domainName());
+    instances.updateState(instanceId, InstanceRecord.DESTROYED, clock.instant());
+    log.info("destroyed instance {} ({})", instanceId, record.get().domainName());
+  }
+
+  @Override
+  public List<String> list() {
+    return instances.findByNodeIdAndStateInList(node.id(), List.of(InstanceRecord.STARTING, InstanceRecord.READY)).stream()
+        .map(InstanceRecord::id)
+        .toList();
+  }
+
+  private static InstanceHandle handle(InstanceRecord r, long restoreMillis, boolean pooled) {
+    return new InstanceHandle(r.id(), r.nodeId(), r.domainName(), r.domainUuid(), r.mac(), r.hostname(), restoreMillis, pooled);
+  }
+}

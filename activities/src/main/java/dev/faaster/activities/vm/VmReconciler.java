@@ -1,0 +1,101 @@
+package dev.faaster.activities.vm;
+
+import dev.faaster.registry.InstanceRecord;
+import dev.faaster.registry.InstanceRepository;
+import dev.faaster.vm.CloneFactory;
+import dev.faaster.vm.DomainRef;
+import dev.faaster.vm.Hypervisor;
+import dev.faaster.vm.VmSettings;
+import io.micronaut.context.annotation.Requires;
+import io.micronaut.scheduling.annotation.Scheduled;
+import jakarta.inject.Singleton;
+import java.time.Clock;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Makes the node's hypervisor and the registry agree: destroys faaster domains that no instance
+ * record and no step of this process owns (left by a worker killed mid-restore), and marks records
+ * whose domain vanished as LOST.
+ */
+@Singleton
+@Requires(property = "faaster.roles", pattern = NodeRole.PATTERN)
+public class VmReconciler {
+
+  private static final Logger log = LoggerFactory.getLogger(VmReconciler.class);
+
+  /**
+   * What one pass did.
+   *
+   * @param destroyed orphan domains destroyed
+   * @param lost records marked LOST
+   */
+  public record Result(List<String> destroyed, List<String> lost) {}
+
+  private final Hypervisor hypervisor;
+  private final VmSettings settings;
+  private final NodeConfiguration node;
+  private final InstanceRepository instances;
+  private final CloneFactory clones;
+  private final TemplateBuildsInProgress builds;
+  private final Clock clock;
+
+  public VmReconciler(
+      Hypervisor hypervisor,
+      VmSettings settings,
+      NodeConfiguration node,
+      InstanceRepository instances,
+      CloneFactory clones,
+      TemplateBuildsInProgress builds,
+      Clock clock) {
+    this.hypervisor = hypervisor;
+    this.settings = settings;
+    this.node = node;
+    this.instances = instances;
+    this.clones = clones;
+    this.builds = builds;
+    this.clock = clock;
+  }
+
+  @Scheduled(initialDelay = "30s", fixedDelay = "${faaster.node.reconcile-interval:30s}")
+  void scheduled() {
+    try {
+      reconcile();
+    } catch (RuntimeException e) {
+      log.warn("VM reconciliation failed; the next pass retries: {}", e.getMessage());
+    }
+  }
+
+  public synchronized Result reconcile() {
+    List<InstanceRecord> records =
+        instances.findByNodeIdAndStateInList(node.id(), List.of(InstanceRecord.STARTING, InstanceRecord.READY));
+    Set<String> owned = new HashSet<>(clones.liveNames());
+    owned.addAll(records.stream().map(InstanceRecord::domainName).collect(Collectors.toSet()));
+    Set<String> live = new HashSet<>();
+    List<String> destroyed = new java.util.ArrayList<>();
+    boolean building = builds.any();
+    for (DomainRef domain : hypervisor.list(settings.namePrefix())) {
+      live.add(domain.name());
+      boolean templateOrProbe = domain.name().startsWith(settings.templatePrefix()) || domain.name().startsWith(settings.probePrefix());
+      if (owned.contains(domain.name()) || (templateOrProbe && building)) {
+        continue;
+      }
+      clones.destroy(domain.name());
+      destroyed.add(domain.name());
+      log.warn("destroyed orphan domain {} (no instance record, not owned by this process)", domain.name());
+    }
+    List<String> lost = new java.util.ArrayList<>();
+    for (InstanceRecord record : records) {
+      if (!live.contains(record.domainName()) && !clones.liveNames().contains(record.domainName())) {
+        instances.updateState(record.id(), InstanceRecord.LOST, clock.instant());
+        lost.add(record.id());
+        log.warn("instance {} lost its domain {}; marked LOST", record.id(), record.domainName());
+      }
+    }
+    return new Result(destroyed, lost);
+  }
+}

@@ -1,0 +1,10 @@
+package dev.faaster.workflows.instance;
+
+/** Non-retryable failures of instance steps. */
+public final class InstanceFailureTypes {
+
+  /** The template isn't on this node (rebuilt, or the node restarted): build it again first. */
+  public static final String TEMPLATE_NOT_ON_NODE = "TemplateNotOnNode";
+
+  private InstanceFailureTypes() {}
+}
