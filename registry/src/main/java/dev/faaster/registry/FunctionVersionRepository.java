@@ -27,6 +27,10 @@ public interface FunctionVersionRepository extends CrudRepository<FunctionVersio
 
   long deleteByDeploymentId(String deploymentId);
 
+  /** Digests of every published version of the tenant's functions (the L1 prefetch set). */
+  @io.micronaut.data.annotation.Query("SELECT DISTINCT code_sha256 FROM function_versions WHERE tenant_id = :tenantId")
+  List<String> findDistinctDigestsByTenant(String tenantId);
+
   /** Whether this tenant owns a version with this digest (the zone cache asks before serving). */
   boolean existsByTenantIdAndCodeSha256(String tenantId, String codeSha256);
 }

@@ -1,5 +1,6 @@
 package dev.faaster.worker;
 
+import dev.faaster.activities.code.CachedCodeActivities;
 import dev.faaster.activities.vm.LibvirtInstanceActivities;
 import dev.faaster.activities.vm.LibvirtTemplateActivities;
 import dev.faaster.activities.vm.NodeConfiguration;
@@ -42,12 +43,13 @@ public class NodeWorker {
       WorkflowClient client,
       NodeConfiguration node,
       LibvirtTemplateActivities templateActivities,
-      LibvirtInstanceActivities instanceActivities) {
+      LibvirtInstanceActivities instanceActivities,
+      CachedCodeActivities codeActivities) {
     this.client = client;
     this.node = node;
     this.factory = WorkerFactory.newInstance(client);
     Worker worker = factory.newWorker(NodeTaskQueues.of(node.id()));
-    worker.registerActivitiesImplementations(templateActivities, instanceActivities);
+    worker.registerActivitiesImplementations(templateActivities, instanceActivities, codeActivities);
   }
 
   @EventListener

@@ -61,7 +61,9 @@ public class VmReconciler {
     this.clock = clock;
   }
 
-  @Scheduled(initialDelay = "30s", fixedDelay = "${faaster.node.reconcile-interval:30s}")
+  // The first pass waits like every later one (tests that drive reconcile() themselves set a long
+  // interval, so no scheduled pass races them).
+  @Scheduled(initialDelay = "${faaster.node.reconcile-interval:30s}", fixedDelay = "${faaster.node.reconcile-interval:30s}")
   void scheduled() {
     try {
       reconcile();
@@ -90,11 +92,19 @@ public class VmReconciler {
     }
     List<String> lost = new java.util.ArrayList<>();
     for (InstanceRecord record : records) {
-      if (!live.contains(record.domainName()) && !clones.liveNames().contains(record.domainName())) {
-        instances.updateState(record.id(), InstanceRecord.LOST, clock.instant());
-        lost.add(record.id());
-        log.warn("instance {} lost its domain {}; marked LOST", record.id(), record.domainName());
+      if (live.contains(record.domainName())) {
+        continue;
       }
+      // The clone factory keeps every domain it restored among its live names until it destroys
+      // it, so that name says nothing about a domain that crashed or was destroyed behind its back.
+      // Only a STARTING record may name a domain this process is still creating.
+      if (InstanceRecord.STARTING.equals(record.state()) && clones.liveNames().contains(record.domainName())) {
+        continue;
+      }
+      clones.destroy(record.domainName()); // forgets the name and deletes the domain's files
+      instances.updateState(record.id(), InstanceRecord.LOST, clock.instant());
+      lost.add(record.id());
+      log.warn("instance {} lost its domain {}; marked LOST", record.id(), record.domainName());
     }
     return new Result(destroyed, lost);
   }

@@ -1,0 +1,50 @@
+package dev.faaster.activities.code;
+
+import dev.faaster.activities.ActivityLogContext;
+import dev.faaster.activities.vm.NodeRole;
+import dev.faaster.codecache.CodeUnavailableException;
+import dev.faaster.codecache.Lease;
+import dev.faaster.codecache.NodeCodeCache;
+import dev.faaster.workflows.code.CodeActivities;
+import dev.faaster.workflows.code.CodeFailureTypes;
+import dev.faaster.workflows.code.CodeOnNode;
+import io.micronaut.context.annotation.Requires;
+import io.temporal.failure.ApplicationFailure;
+import jakarta.inject.Singleton;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Code steps on this node through its L1 cache (which falls back to L2, then the origin). */
+@Singleton
+@Requires(property = "faaster.roles", pattern = NodeRole.PATTERN)
+public class CachedCodeActivities implements CodeActivities {
+
+  private static final Logger log = LoggerFactory.getLogger(CachedCodeActivities.class);
+
+  private final NodeCodeCache cache;
+
+  public CachedCodeActivities(NodeCodeCache cache) {
+    this.cache = cache;
+  }
+
+  @Override
+  public CodeOnNode ensureCodeOnNode(String instanceId, String tenantId, String sha256) {
+    try (var ignored = ActivityLogContext.open(tenantId, null, null)) {
+      Lease lease = cache.pin(instanceId, tenantId, sha256);
+      log.info("code {} for instance {} from {} in {} ms", sha256, instanceId, lease.source(), lease.elapsed().toMillis());
+      return new CodeOnNode(lease.path().toString(), lease.sizeBytes(), lease.source(), lease.elapsed().toMillis());
+    } catch (CodeUnavailableException e) {
+      if (e.permanent()) {
+        throw ApplicationFailure.newNonRetryableFailure(e.getMessage(), CodeFailureTypes.CODE_ACCESS_DENIED);
+      }
+      // Retried by the workflow's policy: a tier may come back; the message names each tier's failure.
+      throw ApplicationFailure.newFailure(e.getMessage(), CodeFailureTypes.CODE_UNAVAILABLE);
+    }
+  }
+
+  @Override
+  public void releaseCode(String instanceId) {
+    int released = cache.unpin(instanceId);
+    log.info("released {} package(s) held by instance {}", released, instanceId);
+  }
+}
