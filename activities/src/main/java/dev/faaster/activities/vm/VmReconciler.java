@@ -83,7 +83,8 @@ public class VmReconciler {
     for (DomainRef domain : hypervisor.list(settings.namePrefix())) {
       live.add(domain.name());
       boolean templateOrProbe = domain.name().startsWith(settings.templatePrefix()) || domain.name().startsWith(settings.probePrefix());
-      if (owned.contains(domain.name()) || (templateOrProbe && building)) {
+      // liveNames again: a clone created after the first look must not pass for an orphan.
+      if (owned.contains(domain.name()) || clones.liveNames().contains(domain.name()) || (templateOrProbe && building)) {
         continue;
       }
       clones.destroy(domain.name());
