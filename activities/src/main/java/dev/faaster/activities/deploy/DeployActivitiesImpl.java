@@ -2,6 +2,7 @@ package dev.faaster.activities.deploy;
 
 import dev.faaster.activities.ActivityLogContext;
 import dev.faaster.activities.FaultInjection;
+import dev.faaster.activities.code.ZoneCacheWarmer;
 import dev.faaster.packagestore.InvalidPackageException;
 import dev.faaster.packagestore.PackageFiles;
 import dev.faaster.packagestore.PackageInspector;
@@ -47,6 +48,7 @@ public class DeployActivitiesImpl implements DeployActivities {
   private final FunctionVersionRepository versions;
   private final MeterRegistry meters;
   private final FaultInjection faults;
+  private final ZoneCacheWarmer zoneCache;
   private final Path scratch;
   private final Clock clock;
 
@@ -57,6 +59,7 @@ public class DeployActivitiesImpl implements DeployActivities {
       FunctionVersionRepository versions,
       MeterRegistry meters,
       FaultInjection faults,
+      ZoneCacheWarmer zoneCache,
       @Value("${faaster.data-dir:.data}") String dataDir,
       Clock clock) {
     this.store = store;
@@ -65,6 +68,7 @@ public class DeployActivitiesImpl implements DeployActivities {
     this.versions = versions;
     this.meters = meters;
     this.faults = faults;
+    this.zoneCache = zoneCache;
     this.scratch = Path.of(dataDir, "tmp");
     this.clock = clock;
   }
@@ -190,8 +194,16 @@ public class DeployActivitiesImpl implements DeployActivities {
 
   @Override
   public boolean warmZoneCache(DeployRequest request, String packageKey) {
-    // No zone cache exists yet (code cache issue); the origin serves the first cold start.
-    return false;
+    try (var ignored = context(request)) {
+      boolean warmed = zoneCache.warm(request.tenantId(), request.sha256());
+      log.info(warmed ? "zone cache holds {}" : "no zone cache configured; {} is served from the origin", request.sha256());
+      return warmed;
+    } catch (IOException e) {
+      throw new UncheckedIOException("zone cache warm-up of " + request.sha256() + " failed: " + e.getMessage(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    }
   }
 
   @Override
