@@ -17,10 +17,6 @@ public record FaultInjection(@Nullable Duration delayBeforeRecordVersion) {
     delayBeforeRecordVersion = delayBeforeRecordVersion == null ? Duration.ZERO : delayBeforeRecordVersion;
   }
 
-  public static FaultInjection none() {
-    return new FaultInjection(Duration.ZERO);
-  }
-
   public void pauseBeforeRecordVersion() {
     pause(delayBeforeRecordVersion);
   }

@@ -57,7 +57,7 @@ public class LibvirtInstanceActivities implements InstanceActivities {
                     "template " + templateId + " is not on node " + node.id(), InstanceFailureTypes.TEMPLATE_NOT_ON_NODE));
     Instance vm = clones.restore(template);
     try {
-      String hostname = "i-" + instanceId.replaceAll("[^A-Za-z0-9]", "").substring(0, Math.min(12, instanceId.replaceAll("[^A-Za-z0-9]", "").length()));
+      String hostname = hostnameOf(instanceId);
       try (AgentClient agent = AgentClient.connect(vm.agentSocket(), AGENT_TIMEOUT)) {
         // A fresh identity and fresh entropy: clones of one template must not share either.
         agent.setIdentity(
@@ -99,6 +99,12 @@ public class LibvirtInstanceActivities implements InstanceActivities {
     return instances.findByNodeIdAndStateInList(node.id(), List.of(InstanceRecord.STARTING, InstanceRecord.READY)).stream()
         .map(InstanceRecord::id)
         .toList();
+  }
+
+  /** "i-" and the first 12 letters or digits of the instance id: a valid, short hostname. */
+  static String hostnameOf(String instanceId) {
+    String alphanumeric = instanceId.replaceAll("[^A-Za-z0-9]", "");
+    return "i-" + alphanumeric.substring(0, Math.min(12, alphanumeric.length()));
   }
 
   private static InstanceHandle handle(InstanceRecord r, long restoreMillis, boolean pooled) {

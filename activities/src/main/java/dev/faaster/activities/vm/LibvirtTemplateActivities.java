@@ -4,8 +4,8 @@ import dev.faaster.packagestore.Sha256;
 import dev.faaster.vm.AcceleratorDetector;
 import dev.faaster.vm.GuestImage;
 import dev.faaster.vm.Hypervisor;
-import dev.faaster.vm.TemplateBuilder;
 import dev.faaster.vm.CloneFactory;
+import dev.faaster.vm.TemplateBuilder;
 import dev.faaster.vm.TemplateImage;
 import dev.faaster.vm.VmSettings;
 import dev.faaster.workflows.template.BuiltTemplate;
@@ -129,13 +129,9 @@ public class LibvirtTemplateActivities implements TemplateNodeActivities {
           TemplateFailureTypes.IMAGE_MISSING);
     }
     TemplateImage template;
-    try (AutoCloseable ignored = builds.start()) {
+    try (TemplateBuildsInProgress.Running ignored = builds.start()) {
       template =
           Heartbeats.whileRunning("template " + templateId + " of " + inputs.runtime(), () -> builder.build(image, settings.flavor()));
-    } catch (RuntimeException e) {
-      throw e;
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
     }
     templates.register(templateId, template);
     log.info("template {} of {}: boot {} ms, save {} ms, state {} KiB", templateId, inputs.runtime(),

@@ -9,9 +9,17 @@ public class TemplateBuildsInProgress {
 
   private final AtomicInteger running = new AtomicInteger();
 
-  public AutoCloseable start() {
+  /** Marks a build running until the handle is closed. */
+  public Running start() {
     running.incrementAndGet();
     return running::decrementAndGet;
+  }
+
+  /** An open build; closing it ends the mark. */
+  @FunctionalInterface
+  public interface Running extends AutoCloseable {
+    @Override
+    void close();
   }
 
   public boolean any() {

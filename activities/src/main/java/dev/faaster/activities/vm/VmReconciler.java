@@ -10,6 +10,7 @@ import io.micronaut.context.annotation.Requires;
 import io.micronaut.scheduling.annotation.Scheduled;
 import jakarta.inject.Singleton;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -78,7 +79,7 @@ public class VmReconciler {
     Set<String> owned = new HashSet<>(clones.liveNames());
     owned.addAll(records.stream().map(InstanceRecord::domainName).collect(Collectors.toSet()));
     Set<String> live = new HashSet<>();
-    List<String> destroyed = new java.util.ArrayList<>();
+    List<String> destroyed = new ArrayList<>();
     boolean building = builds.any();
     for (DomainRef domain : hypervisor.list(settings.namePrefix())) {
       live.add(domain.name());
@@ -91,7 +92,7 @@ public class VmReconciler {
       destroyed.add(domain.name());
       log.warn("destroyed orphan domain {} (no instance record, not owned by this process)", domain.name());
     }
-    List<String> lost = new java.util.ArrayList<>();
+    List<String> lost = new ArrayList<>();
     for (InstanceRecord record : records) {
       if (live.contains(record.domainName())) {
         continue;
