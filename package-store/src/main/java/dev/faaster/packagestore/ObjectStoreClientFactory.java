@@ -39,7 +39,7 @@ public class ObjectStoreClientFactory {
             StaticCredentialsProvider.create(
                 AwsBasicCredentials.create(configuration.accessKey(), configuration.secretKey())))
         // The SDK's own retries cover throttling and connection resets; Temporal retries the rest.
-        .overrideConfiguration(o -> o.retryStrategy(RetryMode.STANDARD))
+        .overrideConfiguration(o -> o.retryStrategy(RetryMode.STANDARD).addExecutionInterceptor(new NoExpectContinueInterceptor()))
         .httpClient(
             UrlConnectionHttpClient.builder()
                 .connectionTimeout(Duration.ofSeconds(5))
