@@ -32,13 +32,23 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
  * may only configure the platform through variables application.yml (or an application-*.yml next
  * to it) actually reads, its ports and health checks must agree with those variables, every
  * service is health-checked, every image is pinned, and TEMPORAL_ADDRESS points at the Temporal
- * service. Each check is a function returning its violations; {@link CheckerCanFail} feeds each
- * one a broken document to prove it would catch the problem.
+ * service. The L2 zone cache service is held to its own application.yml (zone-cache module) the
+ * same way, must share the api's registry database and origin, and must be where the worker's
+ * FAASTER_ZONE_CACHE_URL points. Each check is a function returning its violations;
+ * {@link CheckerCanFail} feeds each one a broken document to prove it would catch the problem.
  */
 class ComposeConfigurationTest {
 
     /** The services that run the platform itself (dev.faaster.api.Application). */
     static final List<String> PLATFORM_SERVICES = List.of("api", "worker");
+
+    /** The L2 zone cache service (dev.faaster.zonecache.ZoneCacheApplication) and what it must run. */
+    static final String ZONE_CACHE_SERVICE = "zone-cache";
+    static final String ZONE_CACHE_MAIN = "dev.faaster.zonecache.ZoneCacheApplication";
+    /** Settings the zone cache must share with the api: the same registry rows, the same code store. */
+    static final List<String> SHARED_WITH_THE_API = List.of(
+            "FAASTER_DB_URL", "FAASTER_DB_USER", "FAASTER_DB_PASSWORD", "FAASTER_DB_DRIVER", "FAASTER_DB_DIALECT",
+            "FAASTER_S3_ENDPOINT", "FAASTER_S3_REGION", "FAASTER_S3_BUCKET", "FAASTER_S3_ACCESS_KEY", "FAASTER_S3_SECRET_KEY");
 
     static final Pattern PLACEHOLDER = Pattern.compile("\\$\\{([A-Za-z0-9_.\\-]+)(?=[:}])");
     static final Pattern HTTP_URL = Pattern.compile("https?://([^/:\\s\"']+)(?::(\\d+))?(/[^\\s\"']*)?");
@@ -48,6 +58,8 @@ class ComposeConfigurationTest {
     static Map<String, Object> compose;
     static Set<String> placeholders;
     static Map<String, Object> applicationYml;
+    static Set<String> zoneCachePlaceholders;
+    static Map<String, Object> zoneCacheYml;
 
     @BeforeAll
     static void load() throws IOException {
@@ -62,12 +74,26 @@ class ComposeConfigurationTest {
                 placeholders.addAll(placeholdersIn(Files.readString(file, StandardCharsets.UTF_8)));
             }
         }
+        String zoneYml = Files.readString(root.resolve("zone-cache/src/main/resources/application.yml"), StandardCharsets.UTF_8);
+        zoneCacheYml = parseYaml(zoneYml);
+        zoneCachePlaceholders = placeholdersIn(zoneYml);
     }
 
     @Test
     void composeFileDescribesThePlatformServices() {
-        assertThat(services(compose)).containsKeys("api", "worker", "temporal", "mysql");
+        assertThat(services(compose)).containsKeys("api", "worker", "temporal", "mysql", ZONE_CACHE_SERVICE);
         assertThat(placeholders).as("placeholders found in application*.yml").contains("FAASTER_API_PORT");
+        assertThat(zoneCachePlaceholders).as("placeholders of the zone cache").contains("FAASTER_ZONE_CACHE_PORT");
+    }
+
+    @Test
+    void theZoneCacheServiceRunsTheZoneCacheConfiguredOnlyThroughWhatItReads() {
+        assertThat(zoneCacheServiceViolations(compose, zoneCachePlaceholders, zoneCacheYml)).isEmpty();
+    }
+
+    @Test
+    void theZoneCacheSharesTheApisRegistryAndOriginAndTheWorkerReachesIt() {
+        assertThat(zoneCacheWiringViolations(compose, zoneCacheYml)).isEmpty();
     }
 
     @Test
@@ -259,8 +285,118 @@ class ComposeConfigurationTest {
         return violations;
     }
 
+    /**
+     * The zone cache service runs {@value #ZONE_CACHE_MAIN}; every environment key it sets is read
+     * by the zone cache's application.yml; it listens on a non-loopback address (or its published
+     * port would lead nowhere); its published ports and health check use the port it listens on.
+     */
+    static List<String> zoneCacheServiceViolations(
+            Map<String, Object> compose, Set<String> zonePlaceholders, Map<String, Object> zoneYml) {
+        List<String> violations = new ArrayList<>();
+        Map<String, Object> service = services(compose).get(ZONE_CACHE_SERVICE);
+        if (service == null) {
+            return List.of("service " + ZONE_CACHE_SERVICE + " is missing");
+        }
+        String launch = commandLine(service.get("entrypoint")) + " " + commandLine(service.get("command"));
+        if (!launch.contains(ZONE_CACHE_MAIN)) {
+            violations.add(ZONE_CACHE_SERVICE + ": entrypoint/command does not run " + ZONE_CACHE_MAIN);
+        }
+        Map<String, String> env = environment(service);
+        for (String key : env.keySet()) {
+            if (!zonePlaceholders.contains(key)) {
+                violations.add(ZONE_CACHE_SERVICE + ": " + key
+                        + " is not read by zone-cache/src/main/resources/application.yml");
+            }
+        }
+        String host = resolve(String.valueOf(path(zoneYml, "micronaut", "server", "host")), env);
+        String port = resolve(String.valueOf(path(zoneYml, "micronaut", "server", "port")), env);
+        List<String> targets = publishedTargetPorts(service.get("ports"));
+        if (!targets.isEmpty() && (host.startsWith("127.") || host.equals("localhost") || host.equals("::1"))) {
+            violations.add(ZONE_CACHE_SERVICE + ": listens on " + host
+                    + " inside its container, so neither its published port nor other services reach it (FAASTER_ZONE_CACHE_HOST)");
+        }
+        for (String target : targets) {
+            if (!target.equals(port)) {
+                violations.add(ZONE_CACHE_SERVICE + ": publishes container port " + target + " but listens on " + port
+                        + " (FAASTER_ZONE_CACHE_PORT)");
+            }
+        }
+        String url = healthCheckUrl(service);
+        if (url == null) {
+            violations.add(ZONE_CACHE_SERVICE + ": health check calls no http://host:port/health URL");
+        } else {
+            Matcher m = HTTP_URL.matcher(url);
+            m.find();
+            if (!port.equals(m.group(2))) {
+                violations.add(ZONE_CACHE_SERVICE + ": health check calls port " + m.group(2) + " but /health is served on " + port);
+            }
+            if (m.group(3) == null || !m.group(3).startsWith("/health")) {
+                violations.add(ZONE_CACHE_SERVICE + ": health check URL " + url + " is not the /health endpoint");
+            }
+        }
+        return violations;
+    }
+
+    /**
+     * The zone cache reads the registry the api migrates and the origin the api stores code in (the
+     * same values for {@link #SHARED_WITH_THE_API}), and waits for the api (its migrations) to be
+     * healthy; the worker, whose deploy warm-up fills L2, names the zone cache service and its port
+     * in FAASTER_ZONE_CACHE_URL and sends the node token the zone cache expects.
+     */
+    static List<String> zoneCacheWiringViolations(Map<String, Object> compose, Map<String, Object> zoneYml) {
+        List<String> violations = new ArrayList<>();
+        Map<String, Map<String, Object>> services = services(compose);
+        Map<String, Object> zone = services.get(ZONE_CACHE_SERVICE);
+        Map<String, Object> api = services.get("api");
+        Map<String, Object> worker = services.get("worker");
+        if (zone == null || api == null || worker == null) {
+            return List.of("services " + ZONE_CACHE_SERVICE + ", api and worker are needed");
+        }
+        Map<String, String> zoneEnv = environment(zone);
+        Map<String, String> apiEnv = environment(api);
+        for (String key : SHARED_WITH_THE_API) {
+            if (!java.util.Objects.equals(zoneEnv.get(key), apiEnv.get(key))) {
+                violations.add(ZONE_CACHE_SERVICE + ": " + key + " is " + zoneEnv.get(key) + " but the api's is " + apiEnv.get(key));
+            }
+        }
+        if (!(zone.get("depends_on") instanceof Map<?, ?> dependsOn && dependsOn.get("api") instanceof Map<?, ?> onApi
+                && "service_healthy".equals(onApi.get("condition")))) {
+            violations.add(ZONE_CACHE_SERVICE + ": does not wait for the api to be healthy (it migrates the registry the zone cache reads)");
+        }
+        Map<String, String> workerEnv = environment(worker);
+        String url = workerEnv.get("FAASTER_ZONE_CACHE_URL");
+        String port = resolve(String.valueOf(path(zoneYml, "micronaut", "server", "port")), zoneEnv);
+        Matcher m = url == null ? null : HTTP_URL.matcher(url);
+        if (m == null || !m.find()) {
+            violations.add("worker: FAASTER_ZONE_CACHE_URL is not set to the zone cache's http URL (deploys wouldn't warm it)");
+        } else {
+            if (serviceByHostName(services, m.group(1)) != zone) {
+                violations.add("worker: FAASTER_ZONE_CACHE_URL host " + m.group(1) + " is not the " + ZONE_CACHE_SERVICE + " service");
+            }
+            String urlPort = m.group(2) != null ? m.group(2) : "80";
+            if (!urlPort.equals(port)) {
+                violations.add("worker: FAASTER_ZONE_CACHE_URL port " + urlPort + " is not the zone cache's port " + port);
+            }
+        }
+        String token = zoneEnv.get("FAASTER_ZONE_CACHE_NODE_TOKEN");
+        if (token == null || token.isBlank()) {
+            violations.add(ZONE_CACHE_SERVICE + ": FAASTER_ZONE_CACHE_NODE_TOKEN is not set (the zone cache won't start)");
+        } else if (!token.equals(workerEnv.get("FAASTER_ZONE_CACHE_NODE_TOKEN"))) {
+            violations.add("worker: FAASTER_ZONE_CACHE_NODE_TOKEN differs from the zone cache's");
+        }
+        return violations;
+    }
+
     // ---------------------------------------------------------------------------------------------
     // Helpers.
+
+    /** An entrypoint or command, list or string form, as one line. */
+    static String commandLine(Object value) {
+        if (value == null) {
+            return "";
+        }
+        return value instanceof List<?> l ? String.join(" ", l.stream().map(String::valueOf).toList()) : String.valueOf(value);
+    }
 
     static Path repoRoot() {
         Path dir = Paths.get(System.getProperty("user.dir")).toAbsolutePath();
@@ -508,6 +644,81 @@ class ComposeConfigurationTest {
             assertThat(servicesWithoutHealthCheck(doc)).isEmpty();
             assertThat(unpinnedImages(doc)).isEmpty();
             assertThat(temporalAddressViolations(doc)).isEmpty();
+        }
+
+        static final String GOOD_ZONE = GOOD + """
+                  zone-cache:
+                    image: faaster:0.1.0
+                    entrypoint: ["java", "-cp", "/app/zone-cache/classes:/app/zone-cache/lib/*", "dev.faaster.zonecache.ZoneCacheApplication"]
+                    depends_on:
+                      api: {condition: service_healthy}
+                    environment:
+                      FAASTER_DB_URL: jdbc:mariadb://mysql:3306/faaster
+                      FAASTER_ZONE_CACHE_HOST: 0.0.0.0
+                      FAASTER_ZONE_CACHE_NODE_TOKEN: ${TOKEN:?set TOKEN}
+                    ports: ["127.0.0.1:8090:8090"]
+                    healthcheck: {test: ["CMD", "curl", "-f", "http://127.0.0.1:8090/health"]}
+                """;
+        static final Set<String> ZONE_READ = Set.of("FAASTER_DB_URL", "FAASTER_ZONE_CACHE_HOST", "FAASTER_ZONE_CACHE_PORT",
+                "FAASTER_ZONE_CACHE_NODE_TOKEN");
+        static final Map<String, Object> ZONE_APP = parseYaml("""
+                micronaut:
+                  server:
+                    host: ${FAASTER_ZONE_CACHE_HOST:127.0.0.1}
+                    port: ${FAASTER_ZONE_CACHE_PORT:8090}
+                """);
+
+        /** GOOD_ZONE with the api and worker wired to the zone cache. */
+        static Map<String, Object> goodZone(String from, String to) {
+            String doc = GOOD_ZONE
+                    .replace("      FAASTER_API_PORT: \"8080\"\n", "      FAASTER_API_PORT: \"8080\"\n      FAASTER_DB_URL: jdbc:mariadb://mysql:3306/faaster\n")
+                    .replace("environment: [\"TEMPORAL_ADDRESS=temporal:7233\"]",
+                            "environment: [\"TEMPORAL_ADDRESS=temporal:7233\", \"FAASTER_ZONE_CACHE_URL=http://zone-cache:8090\", "
+                                    + "\"FAASTER_ZONE_CACHE_NODE_TOKEN=${TOKEN:?set TOKEN}\"]");
+            assertThat(doc).contains(from);
+            return parseYaml(doc.replace(from, to));
+        }
+
+        @Test
+        void theGoodZoneCacheDocumentPassesTheZoneCacheChecks() {
+            assertThat(zoneCacheServiceViolations(goodZone("", ""), ZONE_READ, ZONE_APP)).isEmpty();
+            assertThat(zoneCacheWiringViolations(goodZone("", ""), ZONE_APP)).isEmpty();
+        }
+
+        @Test
+        void aZoneCacheServiceThatIsMissingOrRunsSomethingElseIsReported() {
+            assertThat(zoneCacheServiceViolations(parseYaml(GOOD), ZONE_READ, ZONE_APP))
+                    .singleElement().asString().contains("zone-cache is missing");
+            assertThat(zoneCacheServiceViolations(goodZone("\"dev.faaster.zonecache.ZoneCacheApplication\"", "\"dev.faaster.api.Application\""),
+                    ZONE_READ, ZONE_APP)).singleElement().asString().contains("does not run " + ZONE_CACHE_MAIN);
+        }
+
+        @Test
+        void aZoneCacheKeyItDoesNotReadOrALoopbackHostOrAnotherPortIsReported() {
+            assertThat(zoneCacheServiceViolations(goodZone("FAASTER_ZONE_CACHE_HOST: 0.0.0.0", "FAASTER_ZONE_CACHE_HOST: 0.0.0.0\n      FAASTER_API_PORT: \"8080\""),
+                    ZONE_READ, ZONE_APP)).singleElement().asString().contains("FAASTER_API_PORT");
+            assertThat(zoneCacheServiceViolations(goodZone("FAASTER_ZONE_CACHE_HOST: 0.0.0.0", "FAASTER_ZONE_CACHE_HOST: 127.0.0.1"),
+                    ZONE_READ, ZONE_APP)).singleElement().asString().contains("listens on 127.0.0.1");
+            assertThat(zoneCacheServiceViolations(goodZone("127.0.0.1:8090:8090", "127.0.0.1:8090:8091"), ZONE_READ, ZONE_APP))
+                    .singleElement().asString().contains("publishes container port 8091");
+            assertThat(zoneCacheServiceViolations(goodZone("8090/health", "8091/health"), ZONE_READ, ZONE_APP))
+                    .singleElement().asString().contains("health check calls port 8091");
+        }
+
+        @Test
+        void aZoneCacheOnAnotherRegistryOrUnreachableFromTheWorkerIsReported() {
+            assertThat(zoneCacheWiringViolations(goodZone("FAASTER_DB_URL: jdbc:mariadb://mysql:3306/faaster\n      FAASTER_ZONE_CACHE_HOST",
+                    "FAASTER_DB_URL: jdbc:h2:mem:other\n      FAASTER_ZONE_CACHE_HOST"), ZONE_APP))
+                    .singleElement().asString().contains("FAASTER_DB_URL", "jdbc:h2:mem:other");
+            assertThat(zoneCacheWiringViolations(goodZone("api: {condition: service_healthy}", "api: {condition: service_started}"), ZONE_APP))
+                    .singleElement().asString().contains("does not wait for the api");
+            assertThat(zoneCacheWiringViolations(goodZone("http://zone-cache:8090", "http://l2:8090"), ZONE_APP))
+                    .singleElement().asString().contains("host l2");
+            assertThat(zoneCacheWiringViolations(goodZone("http://zone-cache:8090", "http://zone-cache:9000"), ZONE_APP))
+                    .singleElement().asString().contains("port 9000");
+            assertThat(zoneCacheWiringViolations(goodZone("\"FAASTER_ZONE_CACHE_NODE_TOKEN=${TOKEN:?set TOKEN}\"",
+                    "\"FAASTER_ZONE_CACHE_NODE_TOKEN=other\""), ZONE_APP))
+                    .singleElement().asString().contains("differs");
         }
 
         @Test

@@ -38,7 +38,8 @@ import java.util.stream.Stream;
  *   <li>Time until a 1 MiB and a 50 MiB package is usable on the node ({@link NodeCodeCache#acquire}
  *       returns a lease: verified, on local disk) for an L1 hit, an L2 hit (fresh L1 directory each
  *       run, the zone cache warm) and an origin fetch (fresh L1, no L2); and the zone cache's
- *       serving throughput (HTTP GET of the 50 MiB package over loopback, bytes discarded).
+ *       serving throughput (GET of the 50 MiB package over loopback through the node's L2 client,
+ *       bytes discarded; the JDK's java.net.http.HttpClient beside it for comparison).
  *   <li>Origin GETs caused by 100 concurrent acquires of one package on a cold node (L1 only in
  *       front of the origin; and L1 in front of a cold L2 in front of the origin).
  *   <li>Hit rates of L1 and L1+L2 replaying a synthetic trace on 4 nodes, with and without the
@@ -51,6 +52,8 @@ import java.util.stream.Stream;
 public final class CacheBenchmark {
 
   private static final int MIB = 1 << 20;
+  /** The buffer NodeCodeCache reads a tier's stream with. */
+  private static final int NODE_READ_BYTES = 256 * 1024;
 
   public static void main(String[] args) throws Exception {
     int l1Runs = Integer.parseInt(System.getenv().getOrDefault("FAASTER_BENCH_L1_RUNS", "200"));
@@ -64,6 +67,7 @@ public final class CacheBenchmark {
     Map<String, List<Double>> acquireMs = new LinkedHashMap<>();
     List<Double> l2ServeMiBps = new ArrayList<>();
     List<Double> l2ServeMs = new ArrayList<>();
+    List<Double> l2ServeJdkMiBps = new ArrayList<>();
     Map<String, Object> concurrency = new LinkedHashMap<>();
     try (CacheOrigin origin = new CacheOrigin(data.resolve("origin"));
         ZoneCacheUnderTest zone = new ZoneCacheUnderTest(data.resolve("l2"), origin)) {
@@ -128,31 +132,44 @@ public final class CacheBenchmark {
             Percentiles.percentile(l1Ms, 50), Percentiles.percentile(l2Ms, 50), Percentiles.percentile(originMs, 50));
       }
 
-      // L2 serving throughput: HTTP GET of the 50 MiB package from the warm zone cache, bytes discarded.
+      // L2 serving throughput: GET of the 50 MiB package from the warm zone cache through the node's
+      // own L2 client (ZoneCacheTier), bytes discarded; beside it the same GET read with the JDK's
+      // java.net.http.HttpClient, the client ZoneCacheTier used before (for comparison only).
       HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
       URI url = URI.create(zone.url().toString().replaceAll("/$", "") + "/v1/packages/" + digests.get(50));
-      byte[] buffer = new byte[512 * 1024];
-      for (int i = 0; i < warmup + fetchRuns; i++) {
-        HttpRequest request = HttpRequest.newBuilder(url)
-            .header("Authorization", "Bearer " + ZoneCacheUnderTest.NODE_TOKEN)
-            .header(ZoneCacheTier.TENANT_HEADER, tenant).GET().build();
+      byte[] buffer = new byte[NODE_READ_BYTES];
+      for (int round = 0; round < warmup + fetchRuns; round++) {
         long t0 = System.nanoTime();
-        HttpResponse<InputStream> response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
         long bytes = 0;
-        try (InputStream body = response.body()) {
+        try (InputStream body = l2.open(tenant, digests.get(50)).orElseThrow()) {
           int n;
           while ((n = body.read(buffer)) != -1) {
             bytes += n;
           }
         }
         long t1 = System.nanoTime();
-        if (response.statusCode() != 200 || bytes != 50L * MIB) {
-          throw new IllegalStateException("zone cache answered " + response.statusCode() + " with " + bytes + " bytes");
+        HttpRequest request = HttpRequest.newBuilder(url)
+            .header("Authorization", "Bearer " + ZoneCacheUnderTest.NODE_TOKEN)
+            .header(ZoneCacheTier.TENANT_HEADER, tenant).GET().build();
+        long t2 = System.nanoTime();
+        HttpResponse<InputStream> response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
+        long jdkBytes = 0;
+        try (InputStream body = response.body()) {
+          int n;
+          while ((n = body.read(buffer)) != -1) {
+            jdkBytes += n;
+          }
         }
-        if (i >= warmup) {
+        long t3 = System.nanoTime();
+        if (bytes != 50L * MIB || response.statusCode() != 200 || jdkBytes != 50L * MIB) {
+          throw new IllegalStateException("zone cache sent " + bytes + " bytes; answered the JDK client "
+              + response.statusCode() + " with " + jdkBytes + " bytes");
+        }
+        if (round >= warmup) {
           double seconds = (t1 - t0) / 1e9;
           l2ServeMs.add(seconds * 1000);
           l2ServeMiBps.add(bytes / (double) MIB / seconds);
+          l2ServeJdkMiBps.add(jdkBytes / (double) MIB / ((t3 - t2) / 1e9));
         }
       }
 
@@ -208,7 +225,8 @@ public final class CacheBenchmark {
           .parameter("origin", "embedded S3 server (S3Proxy, filesystem blob store) on 127.0.0.1")
           .parameter("l2", "zone-cache Micronaut context in this JVM, Netty HTTP over 127.0.0.1, H2 registry in memory")
           .parameter("l1", "NodeCodeCache on a temporary directory, scrub and prefetch off; a fresh directory for each l2/origin run")
-          .parameter("l2ServeBoundary", "HTTP GET sent -> last byte read, 50 MiB, warm zone cache, body discarded")
+          .parameter("l2ServeBoundary", "ZoneCacheTier.open (the node's L2 client: HTTP GET over HttpURLConnection) -> last byte read into a 256 KiB buffer, 50 MiB, warm zone cache, body discarded")
+          .parameter("l2ServeJdkHttpClientBoundary", "the same GET with java.net.http.HttpClient (BodyHandlers.ofInputStream), for comparison")
           .parameter("concurrentAcquires", concurrent)
           .parameter("trace", trace);
       Map<String, Object> acquire = new LinkedHashMap<>();
@@ -216,6 +234,7 @@ public final class CacheBenchmark {
       report.figure("acquire_ms", acquire);
       report.figure("l2_serve_50MiB_MiB_per_s", Percentiles.summary(l2ServeMiBps));
       report.figure("l2_serve_50MiB_ms", Percentiles.summary(l2ServeMs));
+      report.figure("l2_serve_50MiB_jdk_httpclient_MiB_per_s", Percentiles.summary(l2ServeJdkMiBps));
       Map<String, Object> nodeL2 = new LinkedHashMap<>();
       nodeL2.put("p50", Percentiles.round(50.0 / (Percentiles.percentile(acquireMs.get("l2_hit_50MiB"), 50) / 1000)));
       report.figure("l2_hit_acquire_50MiB_MiB_per_s", nodeL2);
@@ -236,9 +255,9 @@ public final class CacheBenchmark {
           System.out.printf("  %-34s %10.3f %10.3f%n", tier + size, Percentiles.percentile(values, 50), Percentiles.percentile(values, 99));
         }
       }
-      System.out.printf("  L2 serving 50 MiB over loopback: p50 %.0f MiB/s (min %.0f); node L2-hit acquire %.0f MiB/s%n",
+      System.out.printf("  L2 serving 50 MiB over loopback: p50 %.0f MiB/s (min %.0f; JDK HttpClient p50 %.0f); node L2-hit acquire %.0f MiB/s%n",
           Percentiles.percentile(l2ServeMiBps, 50), l2ServeMiBps.stream().mapToDouble(Double::doubleValue).min().orElse(0),
-          nodeL2.get("p50"));
+          Percentiles.percentile(l2ServeJdkMiBps, 50), nodeL2.get("p50"));
       concurrency.forEach((key, value) -> System.out.printf("  %d concurrent, %-26s origin GETs: %s%n", concurrent, key,
           ((Map<?, ?>) value).get("origin_gets")));
       System.out.printf("  trace (%d invocations, %d packages, %d nodes, L1 %d MiB each):%n", params.invocations(),

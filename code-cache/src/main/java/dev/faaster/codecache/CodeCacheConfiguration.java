@@ -45,7 +45,8 @@ public record CodeCacheConfiguration(L1 l1, Zone zone) {
    * @param url base URL of the zone cache; blank means this node has no L2
    * @param token this node's bearer token for L2
    * @param connectTimeout bound of a connect to L2 (what a dead L2 costs before the origin)
-   * @param requestTimeout bound of the wait for L2's response headers
+   * @param requestTimeout bound of the wait for L2's response headers, and of any stall in the body
+   *     (a stalled body is resumed with a range request)
    */
   @ConfigurationProperties("zone")
   public record Zone(

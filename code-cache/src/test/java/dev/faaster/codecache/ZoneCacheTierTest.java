@@ -17,6 +17,9 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -36,17 +39,26 @@ class ZoneCacheTierTest {
   private final List<Map<String, String>> requests = new CopyOnWriteArrayList<>();
   /** Bytes of a 200 body after which the stand-in drops the connection (once). */
   private final AtomicInteger cutAfter = new AtomicInteger(-1);
+  /** Bytes of a 200 body after which the stand-in stops sending, without closing (once). */
+  private final AtomicInteger stallAfter = new AtomicInteger(-1);
+  private final CountDownLatch stalled = new CountDownLatch(1);
+  private ExecutorService handlers;
 
   @BeforeEach
   void startStandIn() throws IOException {
     server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
     server.createContext("/v1/packages/", this::serve);
+    // A stalled response must not hold up the next request.
+    handlers = Executors.newCachedThreadPool();
+    server.setExecutor(handlers);
     server.start();
   }
 
   @AfterEach
   void stopStandIn() {
+    stalled.countDown();
     server.stop(0);
+    handlers.shutdownNow();
   }
 
   @Test
@@ -97,6 +109,36 @@ class ZoneCacheTierTest {
     assertThat(read).isEqualTo(p.bytes());
     assertThat(requests).hasSize(2);
     assertThat(requests.get(1)).containsEntry("range", "bytes=70000-").containsEntry("tenant", "tenant-a");
+  }
+
+  @Test
+  void bodyThatStallsLongerThanTheRequestTimeoutIsResumedWithARangeRequest() throws IOException {
+    TestPackage p = hold("tenant-a", TestPackage.random(200_000));
+    stallAfter.set(50_000);
+    ZoneCacheTier tier = new ZoneCacheTier(baseUrl(), TOKEN, Duration.ofSeconds(1), Duration.ofMillis(300));
+
+    byte[] read = readAll(tier.open("tenant-a", p.sha256()));
+
+    assertThat(read).isEqualTo(p.bytes());
+    assertThat(requests).hasSize(2);
+    assertThat(requests.get(1)).containsEntry("range", "bytes=50000-");
+  }
+
+  @Test
+  void serverErrorIsAFailureNotAMiss() {
+    TestPackage p = hold("tenant-a", TestPackage.random(100));
+    server.removeContext("/v1/packages/");
+    server.createContext("/v1/packages/", exchange -> {
+      try (exchange) {
+        byte[] body = "{\"error\":{\"code\":\"ORIGIN_UNAVAILABLE\"}}".getBytes();
+        exchange.sendResponseHeaders(503, body.length);
+        exchange.getResponseBody().write(body);
+      }
+    });
+
+    assertThatThrownBy(() -> tier().open("tenant-a", p.sha256()))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("HTTP 503");
   }
 
   @Test
@@ -167,6 +209,18 @@ class ZoneCacheTierTest {
         exchange.sendResponseHeaders(200, bytes.length);
       }
       OutputStream body = exchange.getResponseBody();
+      int stall = range == null ? stallAfter.getAndSet(-1) : -1;
+      if (stall >= 0) {
+        body.write(bytes, from, stall);
+        body.flush();
+        // Nothing more until the test ends: only the client's read timeout gets it going again.
+        try {
+          stalled.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        return;
+      }
       int cut = cutAfter.getAndSet(-1);
       if (cut >= 0) {
         body.write(bytes, from, cut);
