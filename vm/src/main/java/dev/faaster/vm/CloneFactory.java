@@ -140,6 +140,44 @@ public final class CloneFactory implements AutoCloseable {
   }
 
   /**
+   * A running instance booted from {@code template}'s image, not restored: the template's devices,
+   * kernel and pinned machine with plain anonymous RAM, so it shares nothing with the template.
+   * What every cold start costs without templates; its agent has answered when this returns.
+   *
+   * @throws RestoreException if the guest doesn't answer within the boot timeout; its domain is
+   *     destroyed
+   */
+  public Instance boot(TemplateImage template) {
+    if (closed) {
+      throw new RestoreException("clone factory is closed");
+    }
+    VmIdentity id = VmIdentity.random(settings.clonePrefix());
+    DomainPaths paths = DomainPaths.of(settings.runDir(), id.name());
+    Instant startedAt = Instant.now();
+    long t0 = System.nanoTime();
+    try {
+      Files.createDirectories(settings.runDir());
+      live.add(id.name());
+      hypervisor.create(DomainXml.render(template.definition(), VmRole.BOOT, id, paths));
+      long created = System.nanoTime();
+      agent.awaitAnswer(paths.agentSocket(), settings.bootTimeout());
+      Duration answered = Duration.ofNanos(System.nanoTime() - t0);
+      Instance.Timings timings = new Instance.Timings(startedAt, Duration.ofNanos(created - t0), false, startedAt,
+          answered, answered, answered);
+      LOG.debug("booted {} with {}'s image: answered {} ms", id.name(), template.id(), answered.toMillis());
+      return new Instance(id, template.id(), paths, hypervisor.qemuPid(id.name()).orElse(-1), timings);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      destroy(id.name());
+      throw new RestoreException("boot " + id.name() + ": interrupted", e);
+    } catch (IOException | VmException e) {
+      String hint = TemplateBuilder.consoleHint(paths.console());
+      destroy(id.name());
+      throw new RestoreException("boot " + id.name() + " with " + template.id() + "'s image: " + e.getMessage() + hint, e);
+    }
+  }
+
+  /**
    * Destroys an instance's (or pending clone's) domain and deletes its files. Idempotent.
    *
    * @return whether a domain existed

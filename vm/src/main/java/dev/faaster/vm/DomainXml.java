@@ -60,6 +60,10 @@ public final class DomainXml {
     x.append("    <controller type='usb' model='none'/>\n");
     x.append("    <memballoon model='none'/>\n");
     x.append("  </devices>\n");
+    if (role == VmRole.BOOT) {
+      x.append("</domain>\n");
+      return x.toString();
+    }
     x.append("  <qemu:commandline>\n");
     arg(x, "-object");
     arg(x, "memory-backend-file,id=" + MEMORY_BACKEND_ID + ",size=" + def.flavor().memoryMiB() + "M,mem-path="

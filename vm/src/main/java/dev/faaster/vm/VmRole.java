@@ -11,5 +11,11 @@ public enum VmRole {
    * Maps the template memory file private (copy-on-write) and starts with {@code -incoming defer},
    * waiting for the template's device state.
    */
-  CLONE
+  CLONE,
+  /**
+   * Boots the guest with plain anonymous RAM, as a platform without templates starts every
+   * instance: the template's devices and kernel, no template memory file. The baseline restores
+   * are measured against, and the cold start mode of functions that opt out of snapshots.
+   */
+  BOOT
 }
