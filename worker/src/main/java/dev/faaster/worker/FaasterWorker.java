@@ -1,9 +1,13 @@
 package dev.faaster.worker;
 
 import dev.faaster.activities.deploy.DeployActivitiesImpl;
+import dev.faaster.activities.schedule.SlotActivitiesImpl;
+import dev.faaster.activities.vm.RegistryTemplateLookup;
 import dev.faaster.activities.vm.TemplateRegistryActivitiesImpl;
 import dev.faaster.workflows.template.BuildTemplateWorkflowImpl;
 import dev.faaster.workflows.TaskQueues;
+import dev.faaster.workflows.coldstart.ColdStartWorkflowImpl;
+import dev.faaster.workflows.coldstart.RetireInstanceWorkflowImpl;
 import dev.faaster.workflows.deploy.DeployFunctionWorkflowImpl;
 import io.micronaut.context.annotation.Requires;
 import io.micronaut.context.event.ShutdownEvent;
@@ -31,12 +35,18 @@ public class FaasterWorker {
       WorkflowClient client,
       SearchAttributeRegistrar searchAttributes,
       DeployActivitiesImpl deployActivities,
-      TemplateRegistryActivitiesImpl templateRegistryActivities) {
+      TemplateRegistryActivitiesImpl templateRegistryActivities,
+      RegistryTemplateLookup templateLookup,
+      SlotActivitiesImpl slotActivities) {
     this.searchAttributes = searchAttributes;
     this.factory = WorkerFactory.newInstance(client);
     Worker control = factory.newWorker(TaskQueues.CONTROL);
-    control.registerWorkflowImplementationTypes(DeployFunctionWorkflowImpl.class, BuildTemplateWorkflowImpl.class);
-    control.registerActivitiesImplementations(deployActivities, templateRegistryActivities);
+    control.registerWorkflowImplementationTypes(DeployFunctionWorkflowImpl.class, BuildTemplateWorkflowImpl.class,
+        ColdStartWorkflowImpl.class, RetireInstanceWorkflowImpl.class);
+    // Slot and template steps are local activities of the cold start: registered here, on the
+    // worker that runs its workflow tasks.
+    control.registerActivitiesImplementations(deployActivities, templateRegistryActivities, templateLookup,
+        slotActivities);
   }
 
   @EventListener

@@ -1,6 +1,7 @@
 package dev.faaster.worker;
 
 import dev.faaster.activities.code.CachedCodeActivities;
+import dev.faaster.activities.route.DirectRouteActivities;
 import dev.faaster.activities.vm.LibvirtInstanceActivities;
 import dev.faaster.activities.vm.LibvirtTemplateActivities;
 import dev.faaster.activities.vm.NodeConfiguration;
@@ -44,12 +45,13 @@ public class NodeWorker {
       NodeConfiguration node,
       LibvirtTemplateActivities templateActivities,
       LibvirtInstanceActivities instanceActivities,
-      CachedCodeActivities codeActivities) {
+      CachedCodeActivities codeActivities,
+      DirectRouteActivities routeActivities) {
     this.client = client;
     this.node = node;
     this.factory = WorkerFactory.newInstance(client);
     Worker worker = factory.newWorker(NodeTaskQueues.of(node.id()));
-    worker.registerActivitiesImplementations(templateActivities, instanceActivities, codeActivities);
+    worker.registerActivitiesImplementations(templateActivities, instanceActivities, codeActivities, routeActivities);
   }
 
   @EventListener

@@ -6,7 +6,14 @@ import dev.faaster.vm.AgentClient;
 import dev.faaster.vm.AgentMessages;
 import dev.faaster.vm.CloneFactory;
 import dev.faaster.vm.Instance;
+import dev.faaster.vm.AgentException;
+import dev.faaster.vm.AgentFrame;
+import dev.faaster.vm.DomainPaths;
 import dev.faaster.vm.TemplateImage;
+import dev.faaster.vm.VmSettings;
+import dev.faaster.workflows.coldstart.ColdStartFailureTypes;
+import dev.faaster.workflows.instance.GuestCode;
+import dev.faaster.workflows.instance.LoadedCode;
 import dev.faaster.workflows.instance.InstanceActivities;
 import dev.faaster.workflows.instance.InstanceFailureTypes;
 import dev.faaster.workflows.instance.InstanceHandle;
@@ -14,7 +21,12 @@ import io.micronaut.context.annotation.Requires;
 import io.temporal.failure.ApplicationFailure;
 import jakarta.inject.Singleton;
 import java.time.Clock;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.function.Function;
 import java.util.List;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -27,24 +39,37 @@ public class LibvirtInstanceActivities implements InstanceActivities {
 
   private static final Logger log = LoggerFactory.getLogger(LibvirtInstanceActivities.class);
   static final Duration AGENT_TIMEOUT = Duration.ofSeconds(5);
+  /** Unpacking and importing a handler: python3 imports the user's module during LOAD_CODE. */
+  static final Duration LOAD_TIMEOUT = Duration.ofSeconds(30);
 
   private final NodeConfiguration node;
   private final NodeTemplates templates;
   private final CloneFactory clones;
   private final InstanceRepository instances;
+  private final VmSettings settings;
   private final Clock clock;
 
-  public LibvirtInstanceActivities(
-      NodeConfiguration node, NodeTemplates templates, CloneFactory clones, InstanceRepository instances, Clock clock) {
+  public LibvirtInstanceActivities(NodeConfiguration node, NodeTemplates templates, CloneFactory clones,
+      InstanceRepository instances, VmSettings settings, Clock clock) {
     this.node = node;
     this.templates = templates;
     this.clones = clones;
     this.instances = instances;
+    this.settings = settings;
     this.clock = clock;
   }
 
   @Override
   public InstanceHandle createFromTemplate(String instanceId, String templateId) {
+    return create(instanceId, templateId, clones::restore);
+  }
+
+  @Override
+  public InstanceHandle createByBooting(String instanceId, String templateId) {
+    return create(instanceId, templateId, clones::boot);
+  }
+
+  private InstanceHandle create(String instanceId, String templateId, Function<TemplateImage, Instance> make) {
     Optional<InstanceRecord> existing = instances.findById(instanceId);
     if (existing.isPresent() && InstanceRecord.READY.equals(existing.get().state())) {
       return handle(existing.get(), 0, false);
@@ -55,7 +80,7 @@ public class LibvirtInstanceActivities implements InstanceActivities {
             .orElseThrow(
                 () -> ApplicationFailure.newNonRetryableFailure(
                     "template " + templateId + " is not on node " + node.id(), InstanceFailureTypes.TEMPLATE_NOT_ON_NODE));
-    Instance vm = clones.restore(template);
+    Instance vm = make.apply(template);
     try {
       String hostname = hostnameOf(instanceId);
       try (AgentClient agent = AgentClient.connect(vm.agentSocket(), AGENT_TIMEOUT)) {
@@ -83,6 +108,58 @@ public class LibvirtInstanceActivities implements InstanceActivities {
   }
 
   @Override
+  public LoadedCode loadCode(String instanceId, GuestCode code) {
+    InstanceRecord record =
+        instances
+            .findById(instanceId)
+            .filter(r -> InstanceRecord.READY.equals(r.state()))
+            .orElseThrow(() -> ApplicationFailure.newNonRetryableFailure(
+                "instance " + instanceId + " is not running on node " + node.id(), InstanceFailureTypes.INSTANCE_GONE));
+    byte[] zip = readPackage(Path.of(code.codePath()));
+    var request = new AgentMessages.LoadCodeRequest(code.runtime(), code.handler(), code.environment(), null,
+        code.codeSha256(), code.functionName(), Integer.toString(code.version()), code.memoryMb());
+    try (AgentClient agent = AgentClient.connect(agentSocketOf(record.domainName()), AGENT_TIMEOUT)) {
+      AgentMessages.LoadCodeReply reply = agent.loadCode(request, zip, LOAD_TIMEOUT);
+      log.info("instance {}: loaded {} ({} files, {} bytes) in {} ms in the guest", instanceId, code.codeSha256(),
+          reply.files(), reply.bytes(), Math.round(reply.loadMs()));
+      return new LoadedCode(reply.files(), reply.bytes(), Math.round(reply.loadMs()));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while loading code into " + instanceId, e);
+    } catch (AgentException e) {
+      if (e.code() != null) {
+        // The guest answered and refused: the package or handler is wrong, a retry can't help.
+        throw ApplicationFailure.newNonRetryableFailure(
+            "the guest refused the code of " + code.functionName() + " version " + code.version() + ": "
+                + e.getMessage(), ColdStartFailureTypes.CODE_LOAD_FAILED);
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * The package bytes, sent inline in LOAD_CODE. Why not in place: the guest has no shared file
+   * system yet (virtio-fs or 9p would let it read the L1 entry directly).
+   */
+  private static byte[] readPackage(Path path) {
+    try {
+      long size = Files.size(path);
+      if (size > AgentFrame.MAX_BODY) {
+        throw ApplicationFailure.newNonRetryableFailure("package " + path.getFileName() + " is " + size
+            + " bytes; the guest takes at most " + AgentFrame.MAX_BODY + " bytes inline",
+            ColdStartFailureTypes.CODE_LOAD_FAILED);
+      }
+      return Files.readAllBytes(path);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read package " + path + ": " + e.getMessage(), e);
+    }
+  }
+
+  private Path agentSocketOf(String domainName) {
+    return DomainPaths.of(settings.runDir(), domainName).agentSocket();
+  }
+
+  @Override
   public void destroy(String instanceId) {
     Optional<InstanceRecord> record = instances.findById(instanceId);
     if (record.isEmpty()) {
@@ -107,7 +184,8 @@ public class LibvirtInstanceActivities implements InstanceActivities {
     return "i-" + alphanumeric.substring(0, Math.min(12, alphanumeric.length()));
   }
 
-  private static InstanceHandle handle(InstanceRecord r, long restoreMillis, boolean pooled) {
-    return new InstanceHandle(r.id(), r.nodeId(), r.domainName(), r.domainUuid(), r.mac(), r.hostname(), restoreMillis, pooled);
+  private InstanceHandle handle(InstanceRecord r, long restoreMillis, boolean pooled) {
+    return new InstanceHandle(r.id(), r.nodeId(), r.domainName(), r.domainUuid(), r.mac(), r.hostname(),
+        agentSocketOf(r.domainName()).toString(), restoreMillis, pooled);
   }
 }

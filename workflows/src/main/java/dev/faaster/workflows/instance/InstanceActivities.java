@@ -21,6 +21,24 @@ public interface InstanceActivities {
   @ActivityMethod
   InstanceHandle createFromTemplate(String instanceId, String templateId);
 
+  /**
+   * Boots a new instance from the template's image, as a platform without templates would: the
+   * baseline the restore is measured against. Same identity steps and idempotency as {@link
+   * #createFromTemplate}.
+   */
+  @ActivityMethod
+  InstanceHandle createByBooting(String instanceId, String templateId);
+
+  /**
+   * Loads the function's code into the instance's guest (python3 imports the handler here).
+   *
+   * @throws io.temporal.failure.ApplicationFailure {@link
+   *     dev.faaster.workflows.coldstart.ColdStartFailureTypes#CODE_LOAD_FAILED} when the guest refuses
+   *     the package
+   */
+  @ActivityMethod
+  LoadedCode loadCode(String instanceId, GuestCode code);
+
   /** Destroys the instance's domain and marks it destroyed. */
   @ActivityMethod
   void destroy(String instanceId);

@@ -9,6 +9,7 @@ package dev.faaster.workflows.instance;
  * @param domainUuid libvirt UUID
  * @param mac its NIC's MAC address
  * @param hostname the guest's hostname after SET_IDENTITY
+ * @param agentSocket node-local path of the guest agent's socket
  * @param restoreMillis restore start to the agent's answer
  * @param pooled whether the QEMU process was pre-created (off the cold path)
  */
@@ -19,5 +20,6 @@ public record InstanceHandle(
     String domainUuid,
     String mac,
     String hostname,
+    String agentSocket,
     long restoreMillis,
     boolean pooled) {}

@@ -1,0 +1,16 @@
+package dev.faaster.workflows.coldstart;
+
+import io.temporal.workflow.WorkflowInterface;
+import io.temporal.workflow.WorkflowMethod;
+
+/**
+ * One instance's cold start: slot, then VM, code and routes concurrently, then code loaded into the
+ * guest. A step that fails for good undoes the completed ones (saga): the VM is destroyed, the code
+ * released, the routes detached, the slot freed. Completes when the instance is ready.
+ */
+@WorkflowInterface
+public interface ColdStartWorkflow {
+
+  @WorkflowMethod
+  ColdStartResult start(ColdStartRequest request);
+}
