@@ -45,6 +45,7 @@ class TenantIsolationTest {
   @Inject JsonMapper json;
   @Inject Inventory inventory;
   @Inject RecordingDeployWorkflowStarter deploys;
+  @Inject RecordingColdStarter coldStarts;
 
   TestApi api;
   TenantAccess a;
@@ -91,7 +92,13 @@ class TenantIsolationTest {
         route("get alias", fn -> HttpRequest.GET("/v1/functions/" + fn + "/aliases/live")),
         route("create alias", fn -> json(HttpRequest.POST("/v1/functions/" + fn + "/aliases", Map.of("name", "hijack", "version", 1)))),
         route("repoint alias", fn -> json(HttpRequest.PUT("/v1/functions/" + fn + "/aliases/live", Map.of("version", 1)))),
-        route("delete alias", fn -> HttpRequest.DELETE("/v1/functions/" + fn + "/aliases/live")));
+        route("delete alias", fn -> HttpRequest.DELETE("/v1/functions/" + fn + "/aliases/live")),
+        route("invoke", fn -> json(HttpRequest.POST("/v1/functions/" + fn + "/invocations", "{}"))),
+        route("invoke version", fn -> json(HttpRequest.POST("/v1/functions/" + fn + "/invocations?qualifier=1", "{}"))),
+        route("invoke alias", fn -> json(HttpRequest.POST("/v1/functions/" + fn + "/invocations?qualifier=live", "{}"))),
+        route("get concurrency", fn -> HttpRequest.GET("/v1/functions/" + fn + "/concurrency")),
+        route("reserve concurrency", fn -> json(HttpRequest.PUT("/v1/functions/" + fn + "/concurrency", Map.of("reservedConcurrentExecutions", 0)))),
+        route("remove concurrency", fn -> HttpRequest.DELETE("/v1/functions/" + fn + "/concurrency")));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -99,6 +106,7 @@ class TenantIsolationTest {
   void foreignFunctionIsNotFoundAndUntouched(Route route) {
     Inventory.Snapshot before = inventory.snapshot();
     int startsBefore = deploys.starts().size();
+    int coldStartsBefore = coldStarts.starts().size();
 
     Reply foreign = api.send(b.token(), route.request().apply(A_FUNCTION));
 
@@ -107,6 +115,7 @@ class TenantIsolationTest {
     assertThat(error.code()).isEqualTo(ErrorCode.NOT_FOUND);
     assertThat(inventory.snapshot()).as("registry and bucket").isEqualTo(before);
     assertThat(deploys.starts()).as("deploys started").hasSize(startsBefore);
+    assertThat(coldStarts.starts()).as("instances started").hasSize(coldStartsBefore);
   }
 
   @ParameterizedTest(name = "{0}")
@@ -173,6 +182,7 @@ class TenantIsolationTest {
         "versions", api.get(a.token(), base + "/versions").as(Argument.listOf(VersionView.class)),
         "versionCode", Zips.sha256(api.get(a.token(), base + "/versions/1/code").body()),
         "deployment", api.get(a.token(), base + "/deployments/1").as(DeploymentView.class),
+        "concurrency", api.get(a.token(), base + "/concurrency").text(),
         "aliases", api.get(a.token(), base + "/aliases").as(Argument.listOf(AliasView.class)));
   }
 

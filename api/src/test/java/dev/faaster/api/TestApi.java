@@ -15,6 +15,8 @@ import io.micronaut.http.MutableHttpRequest;
 import io.micronaut.http.client.HttpClient;
 import io.micronaut.http.client.exceptions.HttpClientResponseException;
 import io.micronaut.json.JsonMapper;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.UUID;
@@ -75,6 +77,14 @@ final class TestApi {
 
   Reply patch(String token, String uri, Object body) {
     return send(token, HttpRequest.PATCH(uri, body).contentType(MediaType.APPLICATION_JSON_TYPE));
+  }
+
+  /** Invokes {@code function} (through {@code qualifier} if not null) with {@code event} as a JSON body. */
+  Reply invoke(String token, String function, String qualifier, String event) {
+    String uri =
+        "/v1/functions/" + function + "/invocations"
+            + (qualifier == null ? "" : "?qualifier=" + URLEncoder.encode(qualifier, StandardCharsets.UTF_8));
+    return send(token, HttpRequest.POST(uri, event).contentType(MediaType.APPLICATION_JSON_TYPE));
   }
 
   Reply upload(String token, String function, byte[] zip) {

@@ -59,13 +59,14 @@ class ValidationErrorsTest {
   @Inject JsonMapper json;
   @Inject Inventory inventory;
   @Inject RecordingDeployWorkflowStarter deploys;
+  @Inject RecordingColdStarter coldStarts;
 
   TestApi api;
   TenantAccess tenant;
 
   /**
    * "existing": code uploaded, version 1 published, alias "live" on it; "nocode": no code;
-   * "pending": version 1 still deploying.
+   * "pending": version 1 still deploying; "throttled": version 1 published, reserved concurrency 0.
    */
   @BeforeAll
   void tenantWithPublishedDeployingAndEmptyFunctions() {
@@ -82,6 +83,11 @@ class ValidationErrorsTest {
     api.createFunction(t, "pending");
     api.uploadCode(t, "pending", Zips.valid());
     api.publish(t, "pending");
+    api.createFunction(t, "throttled");
+    api.uploadCode(t, "throttled", Zips.valid());
+    deploys.complete(api.publish(t, "throttled").workflowId());
+    Reply throttle = api.put(t, "/v1/functions/throttled/concurrency", Map.of("reservedConcurrentExecutions", 0));
+    assertThat(throttle.status()).as("throttle: %s", throttle).isEqualTo(200);
   }
 
   /** A request the API must refuse with {@code status} and {@code code}. */
@@ -194,6 +200,32 @@ class ValidationErrorsTest {
                 400,
                 ErrorCode.VERSION_NOT_FOUND),
             refusal("alias that doesn't exist", () -> api.get(tenant.token(), "/v1/functions/existing/aliases/nope"), 404, ErrorCode.NOT_FOUND),
+            // Invocations
+            refusal(
+                "event over the invocation payload limit",
+                () -> api.invoke(tenant.token(), "existing", null, "\"" + "e".repeat(1 << 20) + "\""),
+                413,
+                ErrorCode.PAYLOAD_TOO_LARGE),
+            refusal("qualifier that is neither a version nor an alias", () -> api.invoke(tenant.token(), "existing", "v.1", "{}"), 400, ErrorCode.INVALID_QUALIFIER),
+            refusal("qualifier of version 0", () -> api.invoke(tenant.token(), "existing", "0", "{}"), 400, ErrorCode.INVALID_QUALIFIER),
+            refusal("invocation of a version that doesn't exist", () -> api.invoke(tenant.token(), "existing", "99", "{}"), 404, ErrorCode.NOT_FOUND),
+            refusal("invocation through an alias that doesn't exist", () -> api.invoke(tenant.token(), "existing", "nope", "{}"), 404, ErrorCode.NOT_FOUND),
+            refusal("invocation of a function never published", () -> api.invoke(tenant.token(), "nocode", null, "{}"), 404, ErrorCode.NOT_FOUND),
+            refusal("invocation of a function that doesn't exist", () -> api.invoke(tenant.token(), "missing", null, "{}"), 404, ErrorCode.NOT_FOUND),
+            refusal("invocation beyond the reserved concurrency", () -> api.invoke(tenant.token(), "throttled", null, "{}"), 429, ErrorCode.TOO_MANY_REQUESTS),
+            concurrency("reserved concurrency of -1", Map.of("reservedConcurrentExecutions", -1), 400, ErrorCode.INVALID_CONCURRENCY),
+            concurrency("reserved concurrency over the maximum", Map.of("reservedConcurrentExecutions", 1001), 400, ErrorCode.INVALID_CONCURRENCY),
+            concurrency("reserved concurrency without a value", Map.of(), 400, ErrorCode.INVALID_CONCURRENCY),
+            refusal(
+                "reserved concurrency that isn't a number",
+                () -> api.send(tenant.token(), jsonRequest("PUT", "/v1/functions/existing/concurrency", "{\"reservedConcurrentExecutions\":\"many\"}")),
+                400,
+                ErrorCode.MALFORMED_REQUEST),
+            refusal(
+                "reserved concurrency of a function that doesn't exist",
+                () -> api.put(tenant.token(), "/v1/functions/missing/concurrency", Map.of("reservedConcurrentExecutions", 1)),
+                404,
+                ErrorCode.NOT_FOUND),
             // Tenants
             tenant("duplicate tenant", () -> Map.of("name", tenant.name()), 409, ErrorCode.TENANT_EXISTS),
             tenant("tenant name with uppercase letters", () -> Map.of("name", "Acme"), 400, ErrorCode.INVALID_NAME),
@@ -221,6 +253,7 @@ class ValidationErrorsTest {
   void refusedRequestAnswersItsCodeAndLeavesNothingBehind(Refusal refusal) {
     Inventory.Snapshot before = inventory.snapshot();
     int startsBefore = deploys.starts().size();
+    int coldStartsBefore = coldStarts.starts().size();
 
     Reply reply = refusal.call().get();
 
@@ -235,6 +268,7 @@ class ValidationErrorsTest {
     assertThat(after.rows()).as("stored rows").isEqualTo(before.rows());
     assertThat(after.objectKeys()).as("object keys in the bucket").isEqualTo(before.objectKeys());
     assertThat(deploys.starts()).as("deploys started").hasSize(startsBefore);
+    assertThat(coldStarts.starts()).as("instances started").hasSize(coldStartsBefore);
   }
 
   /** A new refusal code (an ErrorCode or a PackageProblem) fails here until it has a case above. */
@@ -273,6 +307,10 @@ class ValidationErrorsTest {
 
   private Refusal alias(String name, Map<String, Object> body, int status, String code) {
     return refusal(name, () -> api.post(tenant.token(), "/v1/functions/existing/aliases", body), status, code);
+  }
+
+  private Refusal concurrency(String name, Map<String, Object> body, int status, String code) {
+    return refusal(name, () -> api.put(tenant.token(), "/v1/functions/existing/concurrency", body), status, code);
   }
 
   private Refusal tenant(String name, Supplier<Map<String, Object>> body, int status, String code) {

@@ -34,7 +34,7 @@ public interface FunctionRepository extends CrudRepository<FunctionRecord, Strin
   @Query(
       "UPDATE functions SET runtime = :runtime, handler = :handler, memory_mb = :memoryMb,"
           + " timeout_seconds = :timeoutSeconds, environment = :environment, vpc_config = :vpcConfig,"
-          + " description = :description, revision = revision + 1, updated_at = :now"
+          + " description = :description, snap_start = :snapStart, revision = revision + 1, updated_at = :now"
           + " WHERE id = :id AND revision = :revision")
   long updateConfiguration(
       String id,
@@ -46,7 +46,14 @@ public interface FunctionRepository extends CrudRepository<FunctionRecord, Strin
       String environment,
       String vpcConfig,
       @Nullable String description,
+      boolean snapStart,
       Instant now);
+
+  /** Sets (or, with null, removes) the reserved concurrency; 0 rows when someone else changed the function first. */
+  @Query(
+      "UPDATE functions SET reserved_concurrency = :reservedConcurrency, revision = revision + 1, updated_at = :now"
+          + " WHERE id = :id AND revision = :revision")
+  long updateReservedConcurrency(String id, long revision, @Nullable Integer reservedConcurrency, Instant now);
 
   /**
    * Takes the next version number; 0 rows when someone else changed the function first. The

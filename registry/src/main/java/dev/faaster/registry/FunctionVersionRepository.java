@@ -16,6 +16,9 @@ public interface FunctionVersionRepository extends CrudRepository<FunctionVersio
 
   List<FunctionVersion> findByFunctionIdOrderByVersion(String functionId);
 
+  /** The highest published version (what an unqualified invocation runs). */
+  Optional<FunctionVersion> findFirstByFunctionIdOrderByVersionDesc(String functionId);
+
   List<FunctionVersion> findByFunctionId(String functionId);
 
   boolean existsByFunctionIdAndVersion(String functionId, int version);

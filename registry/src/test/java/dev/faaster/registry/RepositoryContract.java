@@ -141,12 +141,37 @@ abstract class RepositoryContract {
             new FunctionRecord(
                 id(), tenant.id(), "round-trip", "python3.12", "app.handler", 512, 30,
                 "{\"A\":\"1\"}", "{\"subnets\":[]}", "all the columns", sha256(), 1234L,
-                "staging/x.zip", 7, 3L, created, created.plusMillis(5)));
+                "staging/x.zip", 7, 3L, created, created.plusMillis(5), 25, false));
 
     FunctionRecord read = functions.findById(function.id()).orElseThrow();
 
     assertThat(read).isEqualTo(function);
     assertThat(read.hasCode()).isTrue();
+  }
+
+  @Test
+  void functionSavedWithoutInvocationSettingsGetsTheDefaults() {
+    FunctionRecord read = functions.findById(newFunction(newTenant(), "defaults").id()).orElseThrow();
+
+    assertThat(read.reservedConcurrency()).isNull();
+    assertThat(read.snapStart()).isTrue();
+  }
+
+  @Test
+  void reservedConcurrencyIsSetAndRemovedAtTheCurrentRevisionOnly() {
+    FunctionRecord function = newFunction(newTenant(), "concurrency");
+    Instant later = function.updatedAt().plusSeconds(60);
+
+    assertThat(functions.updateReservedConcurrency(function.id(), function.revision() + 1, 5, later)).isZero();
+    assertThat(functions.findById(function.id()).orElseThrow()).isEqualTo(function);
+
+    assertThat(functions.updateReservedConcurrency(function.id(), function.revision(), 5, later)).isEqualTo(1);
+    FunctionRecord reserved = functions.findById(function.id()).orElseThrow();
+    assertThat(reserved.reservedConcurrency()).isEqualTo(5);
+    assertThat(reserved.revision()).isEqualTo(function.revision() + 1);
+
+    assertThat(functions.updateReservedConcurrency(reserved.id(), reserved.revision(), null, later)).isEqualTo(1);
+    assertThat(functions.findById(function.id()).orElseThrow().reservedConcurrency()).isNull();
   }
 
   @Test
@@ -254,13 +279,13 @@ abstract class RepositoryContract {
 
     long stale =
         functions.updateConfiguration(
-            function.id(), function.revision() - 1, "java17", "x.Handler", 1024, 60, "{}", "{}", "stale", later);
+            function.id(), function.revision() - 1, "java17", "x.Handler", 1024, 60, "{}", "{}", "stale", false, later);
     assertThat(stale).isZero();
     assertThat(functions.findById(function.id()).orElseThrow()).isEqualTo(function);
 
     long current =
         functions.updateConfiguration(
-            function.id(), function.revision(), "java17", null, 1024, 60, "{\"B\":\"2\"}", "{\"v\":1}", null, later);
+            function.id(), function.revision(), "java17", null, 1024, 60, "{\"B\":\"2\"}", "{\"v\":1}", null, false, later);
     FunctionRecord updated = functions.findById(function.id()).orElseThrow();
 
     assertThat(current).isEqualTo(1);
@@ -271,6 +296,7 @@ abstract class RepositoryContract {
     assertThat(updated.environment()).isEqualTo("{\"B\":\"2\"}");
     assertThat(updated.vpcConfig()).isEqualTo("{\"v\":1}");
     assertThat(updated.description()).isNull();
+    assertThat(updated.snapStart()).isFalse();
     assertThat(updated.revision()).isEqualTo(function.revision() + 1);
     assertThat(updated.updatedAt()).isEqualTo(later);
     assertThat(updated.createdAt()).isEqualTo(function.createdAt());
@@ -431,6 +457,7 @@ abstract class RepositoryContract {
     assertThat(versions.findByFunctionIdAndVersion(function.id(), 3)).isEmpty();
     assertThat(versions.findByDeploymentId(v2.deploymentId())).contains(v2);
     assertThat(versions.findByFunctionIdOrderByVersion(function.id())).containsExactly(v1, v2);
+    assertThat(versions.findFirstByFunctionIdOrderByVersionDesc(function.id())).contains(v2);
     assertThat(versions.findByFunctionId(function.id())).containsExactlyInAnyOrder(v1, v2);
     assertThat(versions.existsByFunctionIdAndVersion(function.id(), 2)).isTrue();
     assertThat(versions.existsByFunctionIdAndVersion(function.id(), 3)).isFalse();

@@ -53,6 +53,7 @@ public class ApiErrorResponseProcessor implements ErrorResponseProcessor<ApiErro
       case METHOD_NOT_ALLOWED -> ErrorCode.METHOD_NOT_ALLOWED;
       case UNSUPPORTED_MEDIA_TYPE -> ErrorCode.UNSUPPORTED_MEDIA_TYPE;
       case REQUEST_ENTITY_TOO_LARGE -> ErrorCode.PAYLOAD_TOO_LARGE;
+      case TOO_MANY_REQUESTS -> ErrorCode.TOO_MANY_REQUESTS;
       case SERVICE_UNAVAILABLE -> ErrorCode.SERVICE_UNAVAILABLE;
       default -> status.getCode() >= 500 ? ErrorCode.INTERNAL : ErrorCode.MALFORMED_REQUEST;
     };

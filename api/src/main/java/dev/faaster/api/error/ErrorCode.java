@@ -25,6 +25,9 @@ public final class ErrorCode {
   public static final String UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE";
   public static final String METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED";
   public static final String PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE";
+  public static final String INVALID_QUALIFIER = "INVALID_QUALIFIER";
+  public static final String INVALID_CONCURRENCY = "INVALID_CONCURRENCY";
+  public static final String TOO_MANY_REQUESTS = "TOO_MANY_REQUESTS";
   public static final String DEPLOY_FAILED = "DEPLOY_FAILED";
   public static final String SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE";
   public static final String INTERNAL = "INTERNAL";

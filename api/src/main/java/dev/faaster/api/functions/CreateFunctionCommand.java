@@ -12,6 +12,7 @@ import java.util.Map;
  * @param handler {@code module.function} for python3; ignored by provided (runs ./bootstrap)
  * @param memoryMb one of the memory flavors {@link FunctionRules#MEMORY_FLAVORS_MB}
  * @param timeoutSeconds 1 to 900
+ * @param snapStart cold starts restore the runtime's saved template (default) or, false, boot a full VM
  */
 @Serdeable
 public record CreateFunctionCommand(
@@ -22,4 +23,5 @@ public record CreateFunctionCommand(
     @Nullable Integer timeoutSeconds,
     @Nullable Map<String, String> environment,
     @Nullable VpcConfig vpcConfig,
-    @Nullable String description) {}
+    @Nullable String description,
+    @Nullable Boolean snapStart) {}

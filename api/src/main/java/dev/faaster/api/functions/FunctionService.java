@@ -11,6 +11,7 @@ import dev.faaster.registry.FunctionRecord;
 import dev.faaster.registry.FunctionRepository;
 import dev.faaster.registry.FunctionVersion;
 import dev.faaster.registry.FunctionVersionRepository;
+import io.micronaut.context.event.ApplicationEventPublisher;
 import io.micronaut.data.model.Pageable;
 import jakarta.inject.Singleton;
 import jakarta.transaction.Transactional;
@@ -36,6 +37,7 @@ public class FunctionService {
   private final PackageStore store;
   private final ConfigurationJson json;
   private final Clock clock;
+  private final ApplicationEventPublisher<FunctionDeleted> deleted;
 
   public FunctionService(
       FunctionRepository functions,
@@ -43,13 +45,15 @@ public class FunctionService {
       DeploymentRepository deployments,
       PackageStore store,
       ConfigurationJson json,
-      Clock clock) {
+      Clock clock,
+      ApplicationEventPublisher<FunctionDeleted> deleted) {
     this.functions = functions;
     this.versions = versions;
     this.deployments = deployments;
     this.store = store;
     this.json = json;
     this.clock = clock;
+    this.deleted = deleted;
   }
 
   /** The function, or 404 whether it doesn't exist or belongs to someone else. */
@@ -90,7 +94,9 @@ public class FunctionService {
             1,
             0,
             now,
-            now));
+            now,
+            null,
+            command.snapStart() == null || command.snapStart()));
   }
 
   public FunctionPage list(String tenantId, String cursor, int limit) {
@@ -115,9 +121,11 @@ public class FunctionService {
         command.environment() == null ? current.environment() : json.environment(FunctionRules.environment(command.environment()));
     String vpc = command.vpcConfig() == null ? current.vpcConfig() : json.vpc(command.vpcConfig());
     String description = command.description() == null ? current.description() : FunctionRules.description(command.description());
+    boolean snapStart = command.snapStart() == null ? current.snapStart() : command.snapStart();
     long changed =
         functions.updateConfiguration(
-            current.id(), current.revision(), runtime, handler, memory, timeout, environment, vpc, description, clock.instant());
+            current.id(), current.revision(), runtime, handler, memory, timeout, environment, vpc, description, snapStart,
+            clock.instant());
     if (changed == 0) {
       throw concurrentModification(name);
     }
@@ -139,6 +147,7 @@ public class FunctionService {
       digests.add(version.codeSha256());
     }
     functions.deleteById(function.id());
+    deleted.publishEvent(new FunctionDeleted(tenantId, function.id(), function.name()));
     // After the rows are gone: an object that outlives a crash here is garbage, never a dangling row.
     if (function.codeStagingKey() != null) {
       store.delete(function.codeStagingKey());
@@ -162,6 +171,7 @@ public class FunctionService {
         json.vpc(function.vpcConfig()),
         function.description(),
         function.hasCode() ? new CodeView(function.codeSha256(), function.codeSizeBytes()) : null,
+        function.snapStart(),
         function.createdAt(),
         function.updatedAt());
   }

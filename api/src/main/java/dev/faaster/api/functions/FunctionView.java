@@ -5,7 +5,11 @@ import io.micronaut.serde.annotation.Serdeable;
 import java.time.Instant;
 import java.util.Map;
 
-/** A function's $LATEST configuration and code. */
+/**
+ * A function's $LATEST configuration and code.
+ *
+ * @param snapStart whether cold starts restore a template (true) or boot a full VM
+ */
 @Serdeable
 public record FunctionView(
     String name,
@@ -17,5 +21,6 @@ public record FunctionView(
     VpcConfig vpcConfig,
     @Nullable String description,
     @Nullable CodeView code,
+    boolean snapStart,
     Instant createdAt,
     Instant updatedAt) {}

@@ -13,4 +13,5 @@ public record UpdateFunctionCommand(
     @Nullable Integer timeoutSeconds,
     @Nullable Map<String, String> environment,
     @Nullable VpcConfig vpcConfig,
-    @Nullable String description) {}
+    @Nullable String description,
+    @Nullable Boolean snapStart) {}

@@ -272,7 +272,7 @@ class DeployEndToEndIT {
   private void createFunction(String name) {
     HttpResponse<byte[]> created =
         platform.post(
-            "/v1/functions", tenant.token(), new CreateFunctionCommand(name, "provided", null, null, null, null, null, null));
+            "/v1/functions", tenant.token(), new CreateFunctionCommand(name, "provided", null, null, null, null, null, null, null));
     assertThat(created.statusCode()).as(Platform.show(created)).isEqualTo(201);
   }
 

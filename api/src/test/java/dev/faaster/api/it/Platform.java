@@ -76,6 +76,11 @@ final class Platform implements AutoCloseable {
    * @param roles "api,worker" (everything in this JVM) or "api" (a worker runs elsewhere)
    */
   static Platform start(Class<?> testClass, String roles) {
+    return start(testClass, roles, Map.of());
+  }
+
+  /** As {@link #start(Class, String)}, with {@code extra} properties on top (e.g. the node's). */
+  static Platform start(Class<?> testClass, String roles, Map<String, Object> extra) {
     String runId = UUID.randomUUID().toString().substring(0, 8);
     Path root = itDirectory().resolve(testClass.getSimpleName() + "-" + runId);
     String databaseUrl =
@@ -106,6 +111,8 @@ final class Platform implements AutoCloseable {
     properties.put("faaster.auth.admin-token", adminToken);
     properties.put("faaster.auth.admin-token-file", root.resolve("data/admin-token").toString());
     properties.put("faaster.fault-injection.delay-before-record-version", "0s");
+
+    properties.putAll(extra);
 
     // No "test" environment: application-test.yml belongs to the unit tests, not to this stack.
     ApplicationContext context =

@@ -162,7 +162,7 @@ class WorkerKilledDuringDeployIT {
   private void createFunctionWithCode(String name, byte[] zip, String digest) {
     HttpResponse<byte[]> created =
         platform.post(
-            "/v1/functions", tenant.token(), new CreateFunctionCommand(name, "provided", null, null, null, null, null, null));
+            "/v1/functions", tenant.token(), new CreateFunctionCommand(name, "provided", null, null, null, null, null, null, null));
     assertThat(created.statusCode()).as(Platform.show(created)).isEqualTo(201);
     HttpResponse<byte[]> uploaded = platform.put("/v1/functions/" + name + "/code", tenant.token(), "application/zip", zip);
     assertThat(uploaded.statusCode()).as(Platform.show(uploaded)).isEqualTo(200);

@@ -1,0 +1,104 @@
+package dev.faaster.api.invoke;
+
+import dev.faaster.vm.AgentClient;
+import dev.faaster.vm.AgentException;
+import dev.faaster.vm.AgentMessages;
+import dev.faaster.workflows.coldstart.ColdStartResult;
+import jakarta.annotation.PreDestroy;
+import jakarta.inject.Singleton;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Invokes instances on this node through their guest agents: one long-lived connection per
+ * instance, opened on its first invocation. The agent runs one job at a time, so invocations of one
+ * instance take turns on its connection. A connection that breaks means a crashed instance; a
+ * guest that doesn't even report its own timeout in time means a hung one (a timeout).
+ */
+@Singleton
+public class AgentInstanceInvoker implements InstanceInvoker {
+
+  private final Map<String, AgentClient> clients = new ConcurrentHashMap<>();
+  private final InvocationSettings settings;
+
+  public AgentInstanceInvoker(InvocationSettings settings) {
+    this.settings = settings;
+  }
+
+  @Override
+  public InvocationOutcome invoke(ColdStartResult instance, byte[] event, Duration timeout, String invocationId) {
+    AgentClient client;
+    try {
+      client = client(instance);
+    } catch (AgentException e) {
+      return InvocationOutcome.crashed("Cannot reach the instance's agent: " + e.getMessage());
+    }
+    AgentMessages.InvokeResult result;
+    try {
+      // Half the grace for the reply to travel back; the router's own deadline is the whole grace.
+      Duration deadline = timeout.plus(settings.invokeGrace().dividedBy(2));
+      result = client.invoke(new AgentMessages.InvokeRequest(timeout.toMillis(), invocationId), event, deadline);
+    } catch (AgentException e) {
+      discard(instance.instanceId());
+      if (e.code() == null && !brokenConnection(e)) {
+        return InvocationOutcome.timeout(
+            "Task timed out after " + timeout.toSeconds() + " seconds (the instance did not answer).");
+      }
+      return InvocationOutcome.crashed("The instance failed during the invocation: " + e.getMessage());
+    }
+    AgentMessages.ResultMeta meta = result.meta();
+    String status = meta.status() == null ? "" : meta.status();
+    return switch (status) {
+      case AgentMessages.STATUS_OK -> InvocationOutcome.ok(result.payload(), meta.durationMs());
+      case AgentMessages.STATUS_TIMEOUT -> InvocationOutcome.timeout("Task timed out after " + timeout.toSeconds() + " seconds.");
+      case AgentMessages.STATUS_FUNCTION_ERROR ->
+          new InvocationOutcome(
+              InvocationOutcome.Status.FUNCTION_ERROR,
+              result.payload(),
+              meta.errorType() == null ? "Runtime.Unknown" : meta.errorType(),
+              meta.errorMessage() == null ? "" : meta.errorMessage(),
+              meta.trace(),
+              meta.durationMs());
+      default -> InvocationOutcome.crashed("The instance's agent answered with an unknown status '" + status + "'.");
+    };
+  }
+
+  private AgentClient client(ColdStartResult instance) {
+    return clients.computeIfAbsent(
+        instance.instanceId(),
+        id -> {
+          try {
+            return AgentClient.connect(Path.of(instance.agentSocket()), settings.agentConnectTimeout());
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AgentException("interrupted while connecting to " + instance.agentSocket(), e);
+          }
+        });
+  }
+
+  /** Whether the failure was the connection breaking (EOF, reset) rather than a deadline passing. */
+  private static boolean brokenConnection(Throwable error) {
+    for (Throwable t = error; t != null; t = t.getCause()) {
+      if (t instanceof IOException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  @Override
+  public void discard(String instanceId) {
+    AgentClient client = clients.remove(instanceId);
+    if (client != null) {
+      client.close();
+    }
+  }
+
+  @PreDestroy
+  void close() {
+    clients.keySet().forEach(this::discard);
+  }
+}

@@ -1,0 +1,390 @@
+package dev.faaster.api.invoke;
+
+import dev.faaster.api.ApiRole;
+import dev.faaster.api.error.ApiException;
+import dev.faaster.api.error.ErrorCode;
+import dev.faaster.api.functions.FunctionDeleted;
+import dev.faaster.registry.FunctionVersion;
+import dev.faaster.workflows.coldstart.ColdStartFailureTypes;
+import dev.faaster.workflows.coldstart.ColdStartRequest;
+import dev.faaster.workflows.coldstart.ColdStartResult;
+import dev.faaster.workflows.coldstart.StartMode;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micronaut.context.annotation.Requires;
+import io.micronaut.http.HttpStatus;
+import io.micronaut.runtime.event.annotation.EventListener;
+import jakarta.annotation.PreDestroy;
+import jakarta.inject.Singleton;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs invocations on instances: admits one below the function's concurrency limit, leases a warm
+ * instance of the version (or joins one that is starting, or cold-starts a new one), runs the
+ * invocation within the function's timeout, and retires instances that timed out, crashed or sat
+ * idle past the keep-alive. The warm path touches no Temporal and no database.
+ */
+@Singleton
+@Requires(property = "faaster.roles", pattern = ApiRole.PATTERN)
+public class InvocationRouter {
+
+  private static final Logger log = LoggerFactory.getLogger(InvocationRouter.class);
+
+  /** Pools are per function record and version: a deleted and re-created function starts afresh. */
+  private record PoolKey(String functionId, int version) {}
+
+  private final ColdStarter coldStarter;
+  private final InstanceInvoker invoker;
+  private final InstanceRetirer retirer;
+  private final InvocationSettings settings;
+  private final InvocationMetrics metrics;
+  private final Clock clock;
+  private final IdlePolicy idlePolicy;
+  private final ConcurrencyLimiter limiter = new ConcurrencyLimiter();
+  private final Map<PoolKey, InstancePool> pools = new ConcurrentHashMap<>();
+  private final ExecutorService invocations;
+
+  public InvocationRouter(
+      ColdStarter coldStarter,
+      InstanceInvoker invoker,
+      InstanceRetirer retirer,
+      InvocationSettings settings,
+      InvocationMetrics metrics,
+      MeterRegistry meters,
+      Clock clock) {
+    this.coldStarter = coldStarter;
+    this.invoker = invoker;
+    this.retirer = retirer;
+    this.settings = settings;
+    this.metrics = metrics;
+    this.clock = clock;
+    this.idlePolicy = new IdlePolicy(settings.keepAlive());
+    AtomicInteger threads = new AtomicInteger();
+    this.invocations =
+        Executors.newCachedThreadPool(
+            task -> {
+              Thread thread = new Thread(task, "faaster-invoke-" + threads.incrementAndGet());
+              thread.setDaemon(true);
+              return thread;
+            });
+    Gauge.builder("faaster.instances", this, InvocationRouter::instanceCount)
+        .description("Instances in the router's pools, starting or ready")
+        .register(meters);
+  }
+
+  /**
+   * Runs one invocation.
+   *
+   * @throws ApiException 429 at the function's concurrency limit; 503 when no instance could be started
+   */
+  public InvocationResult invoke(InvocationTarget target, byte[] event) {
+    if (!limiter.tryAcquire(target.functionId(), target.concurrencyLimit())) {
+      metrics.throttled(target);
+      throw new ApiException(
+          HttpStatus.TOO_MANY_REQUESTS,
+          ErrorCode.TOO_MANY_REQUESTS,
+          "'" + target.functionName() + "' is already running " + target.concurrencyLimit()
+              + " invocation(s), its concurrency limit; retry later.");
+    }
+    try {
+      return admitted(target, event);
+    } finally {
+      limiter.release(target.functionId());
+    }
+  }
+
+  private InvocationResult admitted(InvocationTarget target, byte[] event) {
+    long began = System.nanoTime();
+    String invocationId = UUID.randomUUID().toString();
+    InstancePool pool =
+        pools.computeIfAbsent(
+            new PoolKey(target.functionId(), target.versionNumber()), key -> new InstancePool(settings.instanceConcurrency()));
+    InstancePool.Lease lease = pool.acquire(UUID.randomUUID().toString(), clock.instant());
+    PooledInstance instance = lease.instance();
+    boolean cold = lease.kind() != InstancePool.Kind.WARM;
+    if (lease.kind() == InstancePool.Kind.NEW) {
+      startInstance(target, pool, instance);
+    }
+
+    ColdStartResult ready;
+    if (cold) {
+      Duration wait = coldStartWait(target.version());
+      try {
+        ready = instance.ready.get(wait.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (TimeoutException e) {
+        // The instance keeps starting and serves later requests; this one has waited long enough.
+        pool.release(instance, clock.instant());
+        metrics.invocation(target, true, InvocationOutcome.Status.TIMEOUT, System.nanoTime() - began);
+        return new InvocationResult(
+            InvocationOutcome.timeout("The instance did not become ready within " + wait.toSeconds() + " seconds."),
+            instance.id, target.versionNumber(), true, null, invocationId);
+      } catch (ExecutionException e) {
+        pool.release(instance, clock.instant());
+        metrics.invocation(target, true, InvocationMetrics.COLD_START_FAILED, System.nanoTime() - began);
+        return coldStartFailed(target, instance, e.getCause(), invocationId);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        pool.release(instance, clock.instant());
+        throw new ApiException(HttpStatus.SERVICE_UNAVAILABLE, ErrorCode.SERVICE_UNAVAILABLE, "The server is shutting down; retry.");
+      }
+    } else {
+      ready = instance.started;
+    }
+
+    InvocationOutcome outcome = run(ready, target.version(), event, invocationId);
+    switch (outcome.status()) {
+      case TIMEOUT -> retire(pool, instance, "timeout", target);
+      case CRASHED -> retire(pool, instance, "crashed", target);
+      default -> pool.release(instance, clock.instant());
+    }
+    metrics.invocation(target, cold, outcome.status(), System.nanoTime() - began);
+    log.atInfo()
+        .setMessage("invoked {} version {} on {} ({}, {})")
+        .addArgument(target.functionName())
+        .addArgument(target.versionNumber())
+        .addArgument(instance.id)
+        .addArgument(cold ? "cold" : "warm")
+        .addArgument(outcome.status())
+        .addKeyValue("tenant", target.tenantId())
+        .addKeyValue("function", target.functionName())
+        .addKeyValue("version", target.versionNumber())
+        .addKeyValue("instance", instance.id)
+        .addKeyValue("invocation", invocationId)
+        .addKeyValue("start", cold ? "cold" : "warm")
+        .addKeyValue("outcome", outcome.status())
+        .log();
+    return new InvocationResult(outcome, instance.id, target.versionNumber(), cold, cold ? ready : null, invocationId);
+  }
+
+  /** The cold start wait: the function's timeout, but at least the configured cold start allowance. */
+  private Duration coldStartWait(FunctionVersion version) {
+    Duration timeout = Duration.ofSeconds(version.timeoutSeconds());
+    return timeout.compareTo(settings.coldStartWait()) > 0 ? timeout : settings.coldStartWait();
+  }
+
+  private void startInstance(InvocationTarget target, InstancePool pool, PooledInstance instance) {
+    FunctionVersion v = target.version();
+    ColdStartRequest request =
+        new ColdStartRequest(
+            instance.id,
+            target.tenantId(),
+            target.functionId(),
+            target.functionName(),
+            v.version(),
+            v.runtime(),
+            v.handler(),
+            v.memoryMb(),
+            v.codeSha256(),
+            target.environment(),
+            v.vpcConfig(),
+            target.snapStart() ? StartMode.RESTORE : StartMode.BOOT);
+    log.atInfo()
+        .setMessage("cold start of {} for {} version {} ({})")
+        .addArgument(instance.id)
+        .addArgument(target.functionName())
+        .addArgument(v.version())
+        .addArgument(request.mode())
+        .addKeyValue("tenant", target.tenantId())
+        .addKeyValue("function", target.functionName())
+        .addKeyValue("version", v.version())
+        .addKeyValue("instance", instance.id)
+        .log();
+    CompletionStage<ColdStartResult> started;
+    try {
+      started = coldStarter.start(request, target.tenantName());
+    } catch (RuntimeException e) {
+      started = CompletableFuture.failedFuture(e);
+    }
+    started.whenComplete(
+        (result, error) -> {
+          if (error != null) {
+            pool.remove(instance);
+            Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+            log.atWarn()
+                .setMessage("cold start of {} for {} version {} failed: {}")
+                .addArgument(instance.id)
+                .addArgument(target.functionName())
+                .addArgument(v.version())
+                .addArgument(cause.getMessage())
+                .addKeyValue("tenant", target.tenantId())
+                .addKeyValue("function", target.functionName())
+                .addKeyValue("version", v.version())
+                .addKeyValue("instance", instance.id)
+                .log();
+            instance.ready.completeExceptionally(cause);
+            return;
+          }
+          boolean pooled = pool.ready(instance, result, clock.instant());
+          metrics.coldStart(result);
+          log.atInfo()
+              .setMessage("instance {} of {} version {} ready on node {}: {}")
+              .addArgument(instance.id)
+              .addArgument(target.functionName())
+              .addArgument(v.version())
+              .addArgument(result.nodeId())
+              .addArgument(result.stages())
+              .addKeyValue("tenant", target.tenantId())
+              .addKeyValue("function", target.functionName())
+              .addKeyValue("version", v.version())
+              .addKeyValue("instance", instance.id)
+              .addKeyValue("node", result.nodeId())
+              .log();
+          instance.ready.complete(result);
+          if (!pooled) {
+            // Retired while starting (its function was deleted): take it down now that it exists.
+            retireStarted(instance, "function-deleted");
+          }
+        });
+  }
+
+  private InvocationResult coldStartFailed(InvocationTarget target, PooledInstance instance, Throwable cause, String invocationId) {
+    String type = cause instanceof ColdStartFailedException failed ? failed.type() : null;
+    if (ColdStartFailureTypes.CODE_LOAD_FAILED.equals(type)) {
+      return new InvocationResult(
+          InvocationOutcome.functionError(InvocationErrors.CODE_LOAD_FAILED, cause.getMessage(), null),
+          instance.id, target.versionNumber(), true, null, invocationId);
+    }
+    if (ColdStartFailureTypes.NO_CAPACITY.equals(type)) {
+      throw new ApiException(
+          HttpStatus.SERVICE_UNAVAILABLE, ErrorCode.SERVICE_UNAVAILABLE, "No node has capacity for a new instance; retry later.");
+    }
+    throw new ApiException(
+        HttpStatus.SERVICE_UNAVAILABLE, ErrorCode.SERVICE_UNAVAILABLE, "The instance could not be started; retry.");
+  }
+
+  /** Runs the invocation on its own thread so the function's timeout holds whatever the invoker does. */
+  private InvocationOutcome run(ColdStartResult instance, FunctionVersion version, byte[] event, String invocationId) {
+    Duration timeout = Duration.ofSeconds(version.timeoutSeconds());
+    Future<InvocationOutcome> running = invocations.submit(() -> invoker.invoke(instance, event, timeout, invocationId));
+    try {
+      return running.get(timeout.plus(settings.invokeGrace()).toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      running.cancel(true);
+      return InvocationOutcome.timeout("Task timed out after " + version.timeoutSeconds() + " seconds.");
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause() == null ? e : e.getCause();
+      log.warn("invoking instance {} failed", instance.instanceId(), cause);
+      return InvocationOutcome.crashed("The instance stopped answering: " + cause.getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      running.cancel(true);
+      return InvocationOutcome.crashed("The invocation was interrupted.");
+    }
+  }
+
+  private void retire(InstancePool pool, PooledInstance instance, String reason, InvocationTarget target) {
+    if (!pool.remove(instance)) {
+      return;
+    }
+    log.atInfo()
+        .setMessage("retiring instance {} of {} version {}: {}")
+        .addArgument(instance.id)
+        .addArgument(target.functionName())
+        .addArgument(target.versionNumber())
+        .addArgument(reason)
+        .addKeyValue("tenant", target.tenantId())
+        .addKeyValue("function", target.functionName())
+        .addKeyValue("version", target.versionNumber())
+        .addKeyValue("instance", instance.id)
+        .addKeyValue("reason", reason)
+        .log();
+    retireStarted(instance, reason);
+  }
+
+  /** Takes down an instance already out of its pool. */
+  private void retireStarted(PooledInstance instance, String reason) {
+    invoker.discard(instance.id);
+    ColdStartResult started = instance.started;
+    if (started == null) {
+      return; // still starting: retired once ready (see startInstance)
+    }
+    metrics.retired(reason);
+    try {
+      retirer.retire(instance.id, started.nodeId(), reason);
+    } catch (RuntimeException e) {
+      // The node's reconciler destroys VMs no instance owns; the retirement is not lost for good.
+      log.warn("could not retire instance {} ({}): {}", instance.id, reason, e.getMessage());
+    }
+  }
+
+  /**
+   * Retires every instance idle past the keep-alive at {@code now}.
+   *
+   * @return how many were retired
+   */
+  public int reapIdle(Instant now) {
+    int reaped = 0;
+    for (InstancePool pool : pools.values()) {
+      for (PooledInstance instance : pool.removeIdle(idlePolicy, now)) {
+        log.atInfo()
+            .setMessage("retiring instance {}: idle since {}")
+            .addArgument(instance.id)
+            .addArgument(instance.lastUsed)
+            .addKeyValue("instance", instance.id)
+            .addKeyValue("reason", "idle")
+            .log();
+        retireStarted(instance, "idle");
+        reaped++;
+      }
+    }
+    return reaped;
+  }
+
+  /** A deleted function's instances go with it. */
+  @EventListener
+  void onFunctionDeleted(FunctionDeleted event) {
+    retireFunction(event.functionId());
+  }
+
+  /** Retires every instance of a function (it was deleted). */
+  public void retireFunction(String functionId) {
+    List<PoolKey> keys = new ArrayList<>(pools.keySet());
+    for (PoolKey key : keys) {
+      if (key.functionId().equals(functionId)) {
+        InstancePool pool = pools.remove(key);
+        if (pool != null) {
+          pool.removeAll().forEach(instance -> retireStarted(instance, "function-deleted"));
+        }
+      }
+    }
+  }
+
+  /** Invocations of the function running or waiting for an instance. */
+  public int inFlight(String functionId) {
+    return limiter.inFlight(functionId);
+  }
+
+  /** Ids of the version's instances, starting or ready. */
+  public List<String> instanceIds(String functionId, int version) {
+    InstancePool pool = pools.get(new PoolKey(functionId, version));
+    return pool == null ? List.of() : pool.ids();
+  }
+
+  private double instanceCount() {
+    return pools.values().stream().mapToInt(InstancePool::size).sum();
+  }
+
+  @PreDestroy
+  void close() {
+    invocations.shutdownNow();
+  }
+}

@@ -1,0 +1,335 @@
+package dev.faaster.api.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.faaster.api.functions.CodeView;
+import dev.faaster.api.functions.CreateFunctionCommand;
+import dev.faaster.registry.InstanceRecord;
+import dev.faaster.registry.InstanceRepository;
+import dev.faaster.registry.TemplateRecord;
+import dev.faaster.registry.TemplateRepository;
+import dev.faaster.vm.DomainRef;
+import dev.faaster.vm.HypervisorException;
+import dev.faaster.vm.LibvirtHypervisor;
+import dev.faaster.workflows.coldstart.ColdStartWorkflowIds;
+import io.temporal.api.enums.v1.WorkflowExecutionStatus;
+import io.temporal.client.WorkflowClient;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import org.apache.commons.compress.archivers.zip.ZipArchiveEntry;
+import org.apache.commons.compress.archivers.zip.ZipArchiveOutputStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Invocations from the outside on the real stack: HTTP API, Temporal, the cold start workflow, the
+ * node agent restoring micro VMs through libvirt/QEMU, the code through the cache tiers, the guest
+ * agent running the function. What a user sees (cold then warm, the stages, errors) and what the
+ * platform leaves behind (domains, workflows) must agree.
+ *
+ * <p>One platform (api, worker and node roles in this JVM) for the class: its templates take most
+ * of its start. Each test deploys its own function.
+ */
+@ExtendWith(StackRequired.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class InvocationEndToEndIT {
+
+  private static final String LIBVIRT_URI =
+      System.getenv().getOrDefault("FAASTER_TEST_LIBVIRT_URI", "qemu:///system");
+  /** Templates are built when the node starts: a boot under TCG on a busy 2-core host. */
+  private static final Duration TEMPLATES_READY = Duration.ofMinutes(6);
+
+  private Platform platform;
+  private TestTenant tenant;
+  private LibvirtHypervisor hypervisor;
+  private String namePrefix;
+  private Path runDir;
+  private Path shmDir;
+
+  @BeforeAll
+  void startPlatformWithANode() {
+    try {
+      hypervisor = LibvirtHypervisor.connect(LIBVIRT_URI);
+      hypervisor.version();
+    } catch (HypervisorException e) {
+      if (Boolean.parseBoolean(System.getenv("FAASTER_TEST_REQUIRE_STACK"))) {
+        throw new IllegalStateException("libvirtd not reachable at " + LIBVIRT_URI
+            + " and FAASTER_TEST_REQUIRE_STACK=true requires it (infra/scripts/libvirt-host.sh start)", e);
+      }
+      Assumptions.abort("libvirtd not reachable at " + LIBVIRT_URI + ": " + e.getMessage());
+    }
+    byte[] random = new byte[3];
+    new SecureRandom().nextBytes(random);
+    String hex = HexFormat.of().formatHex(random);
+    namePrefix = "faaster-it-" + hex + "-";
+    // Unix socket paths must stay under 108 bytes: a short directory, not target/it/...
+    runDir = Path.of("/tmp/fit-" + hex);
+    shmDir = Path.of("/dev/shm/faaster-it-" + hex);
+    Path repository = repositoryRoot();
+
+    Map<String, Object> node = new HashMap<>();
+    node.put("faaster.node.id", "it-" + hex);
+    node.put("faaster.node.runtimes", "provided,python3");
+    node.put("faaster.node.image-builder", repository.resolve("infra/guest/build-image.sh").toString());
+    node.put("faaster.node.images-dir", repository.resolve(".data/images").toString());
+    node.put("faaster.node.reconcile-interval", "1h");
+    node.put("faaster.vm.uri", LIBVIRT_URI);
+    node.put("faaster.vm.name-prefix", namePrefix);
+    node.put("faaster.vm.run-dir", runDir.toString());
+    node.put("faaster.vm.shm-dir", shmDir.toString());
+    node.put("faaster.vm.pool-size", "1");
+    node.put("faaster.vm.boot-timeout", "240s");
+    node.put("faaster.vm.restore-timeout", "60s");
+    node.put("faaster.invocations.keep-alive", "10m");
+    node.put("faaster.invocations.cold-start-wait", "120s");
+    platform = Platform.start(InvocationEndToEndIT.class, "api,worker,node", node);
+    tenant = platform.createTenant("it-invoke");
+    awaitTemplates(List.of("provided", "python3"));
+  }
+
+  @AfterAll
+  void stopPlatform() {
+    try {
+      if (platform != null) {
+        platform.close();
+      }
+    } finally {
+      if (hypervisor != null) {
+        for (DomainRef d : hypervisor.list(namePrefix)) {
+          hypervisor.destroy(d.name());
+        }
+        hypervisor.close();
+      }
+      deleteQuietly(runDir);
+      deleteQuietly(shmDir);
+    }
+  }
+
+  @Test
+  void aPythonFunctionAnswersColdThenWarmFromTheSameInstance() {
+    String name = "py-hello";
+    deploy(name, "python3", "main.handler", 3,
+        pythonPackage("def handler(event, context):\n    return {'sum': event['a'] + event['b'], 'run': '"
+            + UUID.randomUUID() + "'}\n"));
+
+    HttpResponse<byte[]> cold = invoke(name, "{\"a\": 2, \"b\": 40}");
+
+    assertThat(cold.statusCode()).as(Platform.show(cold)).isEqualTo(200);
+    assertThat(body(cold)).contains("\"sum\":42");
+    assertThat(cold.headers().firstValue("X-Faaster-Cold-Start")).hasValue("true");
+    assertThat(cold.headers().firstValue("X-Faaster-Version")).hasValue("1");
+    assertThat(cold.headers().firstValue("X-Faaster-Function-Error")).isEmpty();
+    String timing = cold.headers().firstValue("Server-Timing").orElseThrow();
+    assertThat(timing).contains("schedule;dur=", "vm;dur=", "code;dur=", "network;dur=", "load;dur=", "total;dur=");
+    String instance = cold.headers().firstValue("X-Faaster-Instance-Id").orElseThrow();
+    assertColdStartCompleted(instance);
+    String domain = platform.bean(InstanceRepository.class).findById(instance).orElseThrow().domainName();
+    assertThat(hypervisor.list(namePrefix)).extracting(DomainRef::name).as("running domains").contains(domain);
+
+    HttpResponse<byte[]> warm = invoke(name, "{\"a\": 1, \"b\": 1}");
+
+    assertThat(warm.statusCode()).as(Platform.show(warm)).isEqualTo(200);
+    assertThat(body(warm)).contains("\"sum\":2");
+    assertThat(warm.headers().firstValue("X-Faaster-Cold-Start")).hasValue("false");
+    assertThat(warm.headers().firstValue("X-Faaster-Instance-Id")).hasValue(instance);
+    assertThat(warm.headers().firstValue("Server-Timing")).isEmpty();
+  }
+
+  @Test
+  void aProvidedFunctionRunsItsBootstrapWithTheEventOnStdin() {
+    String name = "sh-echo";
+    deploy(name, "provided", null, 3,
+        executablePackage("bootstrap", "#!/bin/sh\n# " + UUID.randomUUID() + "\nprintf 'got:'; cat\n"));
+
+    HttpResponse<byte[]> cold = invoke(name, "hello");
+    HttpResponse<byte[]> warm = invoke(name, "again");
+
+    assertThat(cold.statusCode()).as(Platform.show(cold)).isEqualTo(200);
+    assertThat(body(cold)).isEqualTo("got:hello");
+    assertThat(cold.headers().firstValue("X-Faaster-Cold-Start")).hasValue("true");
+    assertThat(body(warm)).isEqualTo("got:again");
+    assertThat(warm.headers().firstValue("X-Faaster-Cold-Start")).hasValue("false");
+    assertThat(warm.headers().firstValue("X-Faaster-Instance-Id"))
+        .isEqualTo(cold.headers().firstValue("X-Faaster-Instance-Id"));
+  }
+
+  @Test
+  void aFunctionOverItsTimeoutFailsWithTimeoutErrorAndItsInstanceIsReplaced() {
+    String name = "py-slow";
+    deploy(name, "python3", "main.handler", 1,
+        pythonPackage("import time\n# " + UUID.randomUUID() + "\ndef handler(event, context):\n"
+            + "    if event == 'slow':\n        time.sleep(30)\n    return 'done'\n"));
+
+    HttpResponse<byte[]> slow = invoke(name, "\"slow\"");
+
+    assertThat(slow.statusCode()).as(Platform.show(slow)).isEqualTo(200);
+    assertThat(slow.headers().firstValue("X-Faaster-Function-Error")).isPresent();
+    assertThat(body(slow)).contains("TimeoutError");
+    String timedOut = slow.headers().firstValue("X-Faaster-Instance-Id").orElseThrow();
+    assertRetired(timedOut);
+
+    HttpResponse<byte[]> next = invoke(name, "\"fast\"");
+
+    assertThat(next.statusCode()).as(Platform.show(next)).isEqualTo(200);
+    assertThat(body(next)).isEqualTo("\"done\"");
+    assertThat(next.headers().firstValue("X-Faaster-Cold-Start")).hasValue("true");
+    assertThat(next.headers().firstValue("X-Faaster-Instance-Id")).isNotEqualTo(Optional.of(timedOut));
+  }
+
+  @Test
+  void aFunctionThatCrashesItsGuestFailsAndTheNextRequestGetsANewInstance() {
+    String name = "py-crash";
+    deploy(name, "python3", "main.handler", 5,
+        pythonPackage("# " + UUID.randomUUID() + "\ndef handler(event, context):\n    if event == 'crash':\n"
+            + "        open('/proc/sysrq-trigger', 'w').write('c')\n    return 'alive'\n"));
+    HttpResponse<byte[]> first = invoke(name, "\"hi\"");
+    assertThat(body(first)).isEqualTo("\"alive\"");
+    String crashed = first.headers().firstValue("X-Faaster-Instance-Id").orElseThrow();
+
+    HttpResponse<byte[]> crash = invoke(name, "\"crash\"");
+
+    assertThat(crash.statusCode()).as(Platform.show(crash)).isEqualTo(200);
+    assertThat(crash.headers().firstValue("X-Faaster-Function-Error")).isPresent();
+    assertRetired(crashed);
+    HttpResponse<byte[]> after = invoke(name, "\"hi\"");
+    assertThat(body(after)).isEqualTo("\"alive\"");
+    assertThat(after.headers().firstValue("X-Faaster-Cold-Start")).hasValue("true");
+    assertThat(after.headers().firstValue("X-Faaster-Instance-Id")).isNotEqualTo(Optional.of(crashed));
+  }
+
+  @Test
+  void anotherTenantCannotInvokeTheFunction() {
+    String name = "py-private";
+    deploy(name, "python3", "main.handler", 3,
+        pythonPackage("# " + UUID.randomUUID() + "\ndef handler(event, context):\n    return 'secret'\n"));
+    TestTenant other = platform.createTenant("it-other");
+
+    HttpResponse<byte[]> foreign =
+        platform.send("POST", "/v1/functions/" + name + "/invocations", other.token(), "application/json",
+            "{}".getBytes(StandardCharsets.UTF_8));
+
+    assertThat(foreign.statusCode()).as(Platform.show(foreign)).isEqualTo(404);
+    assertThat(body(foreign)).doesNotContain("secret");
+  }
+
+  // --- helpers -----------------------------------------------------------------------------
+
+  private void deploy(String name, String runtime, String handler, int timeoutSeconds, byte[] zip) {
+    HttpResponse<byte[]> created =
+        platform.post("/v1/functions", tenant.token(),
+            new CreateFunctionCommand(name, runtime, handler, 128, timeoutSeconds, Map.of(), null, null, null));
+    assertThat(created.statusCode()).as(Platform.show(created)).isEqualTo(201);
+    HttpResponse<byte[]> uploaded =
+        platform.put("/v1/functions/" + name + "/code", tenant.token(), "application/zip", zip);
+    assertThat(uploaded.statusCode()).as(Platform.show(uploaded)).isEqualTo(200);
+    assertThat(platform.read(uploaded, CodeView.class).sizeBytes()).isEqualTo(zip.length);
+    HttpResponse<byte[]> published =
+        platform.post("/v1/functions/" + name + "/versions?wait=true", tenant.token(), null);
+    assertThat(published.statusCode()).as(Platform.show(published)).isEqualTo(201);
+  }
+
+  private HttpResponse<byte[]> invoke(String name, String event) {
+    return platform.send("POST", "/v1/functions/" + name + "/invocations", tenant.token(), "application/json",
+        event.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private void assertColdStartCompleted(String instanceId) {
+    WorkflowClient client = platform.workflowClient();
+    WorkflowExecutionStatus status =
+        client.newUntypedWorkflowStub(ColdStartWorkflowIds.of(instanceId)).describe().getStatus();
+    assertThat(status).isEqualTo(WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED);
+  }
+
+  /** Its retirement workflow completed and its domain is gone. */
+  private void assertRetired(String instanceId) {
+    WorkflowClient client = platform.workflowClient();
+    String retireId = ColdStartWorkflowIds.retireOf(instanceId);
+    Poll.until("retirement of " + instanceId + " completed", Duration.ofMinutes(2), () -> {
+      try {
+        return client.newUntypedWorkflowStub(retireId).describe().getStatus()
+                == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED
+            ? Optional.of(true)
+            : Optional.empty();
+      } catch (RuntimeException notStartedYet) {
+        return Optional.empty();
+      }
+    });
+    InstanceRecord record = platform.bean(InstanceRepository.class).findById(instanceId).orElseThrow();
+    assertThat(record.state()).isEqualTo(InstanceRecord.DESTROYED);
+    assertThat(hypervisor.list(namePrefix)).extracting(DomainRef::name).doesNotContain(record.domainName());
+  }
+
+  private void awaitTemplates(List<String> runtimes) {
+    TemplateRepository templates = platform.bean(TemplateRepository.class);
+    String nodeId = "it-" + namePrefix.substring("faaster-it-".length(), namePrefix.length() - 1);
+    Poll.until("templates of " + runtimes + " ready on " + nodeId, TEMPLATES_READY,
+        () -> runtimes.stream()
+                .allMatch(r -> !templates.findByNodeIdAndRuntimeAndStatus(nodeId, r, TemplateRecord.READY).isEmpty())
+            ? Optional.of(true)
+            : Optional.empty());
+  }
+
+  private static String body(HttpResponse<byte[]> response) {
+    return new String(response.body(), StandardCharsets.UTF_8);
+  }
+
+  private static byte[] pythonPackage(String mainPy) {
+    return zip("main.py", mainPy, 0644);
+  }
+
+  private static byte[] executablePackage(String name, String content) {
+    return zip(name, content, 0755);
+  }
+
+  /** With Unix modes (java.util.zip can't write them): a bootstrap must arrive executable. */
+  private static byte[] zip(String name, String content, int mode) {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (ZipArchiveOutputStream zip = new ZipArchiveOutputStream(bytes)) {
+      ZipArchiveEntry entry = new ZipArchiveEntry(name);
+      entry.setUnixMode(0100000 | mode);
+      zip.putArchiveEntry(entry);
+      zip.write(content.getBytes(StandardCharsets.UTF_8));
+      zip.closeArchiveEntry();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return bytes.toByteArray();
+  }
+
+  private static Path repositoryRoot() {
+    for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
+      if (Files.isRegularFile(p.resolve("infra/guest/build-image.sh"))) {
+        return p;
+      }
+    }
+    throw new IllegalStateException("no infra/guest/build-image.sh above " + Path.of("").toAbsolutePath());
+  }
+
+  private static void deleteQuietly(Path dir) {
+    if (dir == null || !Files.exists(dir)) {
+      return;
+    }
+    try (var walk = Files.walk(dir)) {
+      walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException ignored) {
+      // best effort: a later run uses another directory
+    }
+  }
+}
