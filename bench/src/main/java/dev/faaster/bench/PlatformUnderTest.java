@@ -27,9 +27,14 @@ public final class PlatformUnderTest implements AutoCloseable {
   private final String adminToken = "fst_bench_admin_" + UUID.randomUUID();
 
   public PlatformUnderTest(Path dataDir, String temporalAddress) {
+    this(dataDir, temporalAddress, "api,worker", Map.of());
+  }
+
+  /** With {@code roles} and {@code extra} properties on top of the defaults (e.g. a node's). */
+  public PlatformUnderTest(Path dataDir, String temporalAddress, String roles, Map<String, Object> extra) {
     Map<String, Object> properties = new HashMap<>();
     properties.put("micronaut.server.port", -1);
-    properties.put("faaster.roles", "api,worker");
+    properties.put("faaster.roles", roles);
     properties.put("faaster.data-dir", dataDir.toString());
     properties.put("datasources.default.url", "jdbc:h2:mem:bench-" + UUID.randomUUID() + ";MODE=MySQL;DATABASE_TO_LOWER=TRUE;DB_CLOSE_DELAY=-1");
     properties.put("faaster.object-store.endpoint", "");
@@ -38,6 +43,7 @@ public final class PlatformUnderTest implements AutoCloseable {
     properties.put("faaster.temporal.address", temporalAddress);
     properties.put("faaster.auth.admin-token", adminToken);
     properties.put("faaster.auth.admin-token-file", dataDir.resolve("admin-token").toString());
+    properties.putAll(extra);
     this.context = Micronaut.build(new String[0]).mainClass(Application.class).properties(properties).banner(false).start();
     this.base = context.getBean(EmbeddedServer.class).getURI();
   }
@@ -65,6 +71,20 @@ public final class PlatformUnderTest implements AutoCloseable {
       throw new IllegalStateException(method + " " + path + " answered " + response.statusCode() + ": " + response.body());
     }
     return response;
+  }
+
+  /** As {@link #send}, but returns error answers instead of throwing. */
+  public HttpResponse<String> exchange(String method, String path, String token, String contentType, byte[] body)
+      throws IOException, InterruptedException {
+    HttpRequest.Builder request =
+        HttpRequest.newBuilder(base.resolve(path))
+            .timeout(Duration.ofSeconds(180))
+            .header("Authorization", "Bearer " + token)
+            .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body));
+    if (contentType != null) {
+      request.header("Content-Type", contentType);
+    }
+    return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
   }
 
   @Override

@@ -1,0 +1,314 @@
+package dev.faaster.bench;
+
+import io.micronaut.json.JsonMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.commons.compress.archivers.zip.ZipArchiveEntry;
+import org.apache.commons.compress.archivers.zip.ZipArchiveOutputStream;
+
+/**
+ * {@code ./faaster bench coldstart}: what a user waits for on the first request. Side by side in
+ * one run, both runtimes, through the real HTTP API of the whole platform in this JVM (api, worker
+ * and node roles; real Temporal, libvirt/QEMU, embedded S3, H2):
+ *
+ * <ul>
+ *   <li>a cold start with a full VM boot (function with {@code snapStart: false}),
+ *   <li>a cold start restoring the runtime's template,
+ *   <li>a warm invocation of the instance the cold start left,
+ * </ul>
+ *
+ * <p>each end to end at the HTTP client (request sent → whole answer read), with the stage
+ * breakdown the API returns. An instance is made cold again by the keep-alive reaper (keep-alive
+ * 1 s here). Then the scheduler's placements per second against a filter-and-score scheduler
+ * ({@link SchedulerBenchmark}) and, unless {@code FAASTER_BENCH_CONTROL_PLANE=false}, 10,000
+ * instances through the real workflows against libvirt's test driver ({@link ControlPlaneBenchmark}).
+ */
+public final class ColdStartBenchmark {
+
+  private static final List<String> RUNTIMES = List.of("python3", "provided");
+  private static final String[] STAGES = {"schedule", "vm", "code", "network", "load", "total"};
+
+  public static void main(String[] args) throws Exception {
+    String temporal = System.getenv().getOrDefault("FAASTER_BENCH_TEMPORAL_ADDRESS", "127.0.0.1:7253");
+    int restoreRuns = intEnv("FAASTER_BENCH_RESTORE_RUNS", 20);
+    int bootRuns = intEnv("FAASTER_BENCH_BOOT_RUNS", 10);
+    int warmPerCold = intEnv("FAASTER_BENCH_WARM_PER_COLD", 10);
+    boolean controlPlane = !"false".equals(System.getenv("FAASTER_BENCH_CONTROL_PLANE"));
+    Path results = Path.of(System.getenv().getOrDefault("FAASTER_BENCH_RESULTS", "bench/results"));
+    Path repository = Path.of(System.getenv().getOrDefault("FAASTER_ROOT", ".")).toAbsolutePath();
+    Path data = Files.createTempDirectory("faaster-bench-coldstart");
+    byte[] random = new byte[3];
+    new SecureRandom().nextBytes(random);
+    String hex = HexFormat.of().formatHex(random);
+    // bench-faaster-*: the platform's own reconcilers (faaster-<node>-*) leave these alone.
+    String prefix = "bench-faaster-cs" + hex + "-";
+    Path runDir = Path.of("/tmp/fcs-" + hex);
+    Path shmDir = Path.of("/dev/shm/faaster-bench-cs-" + hex);
+
+    Map<String, Object> node = new HashMap<>();
+    node.put("faaster.node.id", "bench-" + hex);
+    node.put("faaster.node.runtimes", String.join(",", RUNTIMES));
+    node.put("faaster.node.image-builder", repository.resolve("infra/guest/build-image.sh").toString());
+    node.put("faaster.node.images-dir", repository.resolve(".data/images").toString());
+    node.put("faaster.node.reconcile-interval", "1h");
+    node.put("faaster.vm.name-prefix", prefix);
+    node.put("faaster.vm.run-dir", runDir.toString());
+    node.put("faaster.vm.shm-dir", shmDir.toString());
+    node.put("faaster.vm.boot-timeout", "240s");
+    node.put("faaster.code-cache.l1.directory", data.resolve("l1").toString());
+    node.put("faaster.invocations.keep-alive", "1s");
+    node.put("faaster.invocations.reap-interval", "200ms");
+    node.put("faaster.invocations.cold-start-wait", "180s");
+
+    System.out.printf("coldstart benchmark: %d restore and %d boot cold starts per runtime, %d warm after each%n",
+        restoreRuns, bootRuns, warmPerCold);
+    BenchmarkReport report = new BenchmarkReport("coldstart")
+        .parameter("restore_runs", restoreRuns)
+        .parameter("boot_runs", bootRuns)
+        .parameter("warm_per_cold", warmPerCold)
+        .parameter("keep_alive", "1s")
+        .parameter("boundary", "HTTP request sent -> whole answer read, client on 127.0.0.1");
+    Map<String, Object> summary = new LinkedHashMap<>();
+    JsonMapper json;
+    try (PlatformUnderTest platform = new PlatformUnderTest(data, temporal, "api,worker,node", node)) {
+      json = platform.context().getBean(JsonMapper.class);
+      Bench bench = new Bench(platform, json);
+      System.out.println("waiting for the node's templates (built on start, progress in the log)...");
+      bench.awaitReady();
+      for (String runtime : RUNTIMES) {
+        Map<String, Object> figures = new LinkedHashMap<>();
+        String restoreFn = bench.deploy("restore-" + runtime, runtime, true);
+        String bootFn = bench.deploy("boot-" + runtime, runtime, false);
+        Series restore = new Series();
+        Series warm = new Series();
+        Series boot = new Series();
+        // Interleaved, so load on the machine falls on both alike.
+        int rounds = Math.max(restoreRuns, bootRuns);
+        for (int i = 0; i < rounds; i++) {
+          if (i < restoreRuns) {
+            bench.coldThenWarm(restoreFn, restore, warm, warmPerCold);
+          }
+          if (i < bootRuns) {
+            bench.coldThenWarm(bootFn, boot, null, 0);
+          }
+          System.out.printf("  %s round %d/%d: restore cold p50 %.1f ms, boot cold p50 %.1f ms, warm p50 %.2f ms%n",
+              runtime, i + 1, rounds, restore.p50(), boot.p50(), warm.p50());
+        }
+        figures.put("restore_cold_start_ms", restore.summary());
+        figures.put("boot_cold_start_ms", boot.summary());
+        figures.put("warm_ms", Percentiles.summary(warm.millis));
+        figures.put("boot_to_restore_ratio_p50", Percentiles.round(boot.p50() / restore.p50()));
+        report.figure(runtime, figures);
+        summary.put(runtime, new double[] {restore.p50(), restore.p99(), boot.p50(), boot.p99(), warm.p50(), warm.p99()});
+        System.out.printf("%s: restore stages p50 %s%n", runtime, restore.stagesP50());
+      }
+    } finally {
+      deleteTree(runDir);
+      deleteTree(shmDir);
+    }
+
+    System.out.println("scheduler: placements per second, 100,000 slots...");
+    SchedulerBenchmark.Figures scheduler = SchedulerBenchmark.measure();
+    report.figure("scheduler", scheduler.asMap());
+
+    ControlPlaneBenchmark.Figures plane = null;
+    if (controlPlane) {
+      System.out.println("control plane: instances through the real workflows against libvirt's test driver...");
+      plane = ControlPlaneBenchmark.measure(temporal, ControlPlaneBenchmark.Settings.fromEnvironment());
+      report.figure("control_plane", plane.toMap());
+    }
+    Path file = report.write(json, results);
+
+    System.out.println();
+    System.out.println("coldstart benchmark (end to end through the HTTP API, TCG)");
+    System.out.printf("  %-10s %22s %22s %18s %8s%n", "runtime", "restore cold p50/p99", "boot cold p50/p99",
+        "warm p50/p99", "boot/rst");
+    for (var e : summary.entrySet()) {
+      double[] v = (double[]) e.getValue();
+      System.out.printf("  %-10s %13.1f / %6.1f ms %13.1f / %6.1f ms %9.2f / %5.2f ms %8.0f%n", e.getKey(), v[0], v[1],
+          v[2], v[3], v[4], v[5], v[2] / v[0]);
+    }
+    System.out.printf("  scheduler: %,.0f placements/s (slots) vs %,.0f/s (filter and score)%n",
+        scheduler.slotP50(), scheduler.filterScoreP50());
+    if (plane != null) {
+      System.out.printf("  control plane: %d of %d instances ready in %.1f s (%.0f/s; 10,000 would take %.1f s)%n",
+          plane.ready(), plane.instances(), plane.upSeconds(), plane.instancesPerSecond(),
+          10_000 / plane.instancesPerSecond());
+    }
+    System.out.println("  written to " + file);
+  }
+
+  /** Latencies of one kind of invocation and, for cold starts, their stage breakdowns. */
+  static final class Series {
+    final List<Double> millis = new ArrayList<>();
+    final Map<String, List<Double>> stages = new LinkedHashMap<>();
+
+    void add(double ms, Map<String, Double> stageMillis) {
+      millis.add(ms);
+      stageMillis.forEach((k, v) -> stages.computeIfAbsent(k, x -> new ArrayList<>()).add(v));
+    }
+
+    double p50() {
+      return millis.isEmpty() ? Double.NaN : Percentiles.percentile(millis, 50);
+    }
+
+    double p99() {
+      return millis.isEmpty() ? Double.NaN : Percentiles.percentile(millis, 99);
+    }
+
+    Map<String, Object> summary() {
+      Map<String, Object> m = new LinkedHashMap<>(Percentiles.summary(millis));
+      m.put("stages_p50_ms", stagesP50());
+      return m;
+    }
+
+    Map<String, Double> stagesP50() {
+      Map<String, Double> m = new LinkedHashMap<>();
+      stages.forEach((k, v) -> m.put(k, Percentiles.round(Percentiles.percentile(v, 50))));
+      return m;
+    }
+  }
+
+  /** The HTTP side: a tenant, its functions, invocations. */
+  private static final class Bench {
+    private final PlatformUnderTest platform;
+    private final JsonMapper json;
+    private final String token;
+
+    Bench(PlatformUnderTest platform, JsonMapper json) throws Exception {
+      this.platform = platform;
+      this.json = json;
+      String tenant = field(platform.send("POST", "/v1/tenants", platform.adminToken(), "application/json",
+          ("{\"name\":\"bench-cs-" + System.currentTimeMillis() + "\"}").getBytes()).body(), "id");
+      this.token = field(platform.send("POST", "/v1/tenants/" + tenant + "/tokens", platform.adminToken(),
+          "application/json", "{\"description\":\"bench\"}".getBytes()).body(), "token");
+    }
+
+    /** Until a throwaway function of each runtime answers: templates built, node registered. */
+    void awaitReady() throws Exception {
+      for (String runtime : RUNTIMES) {
+        String fn = deploy("probe-" + runtime, runtime, true);
+        long deadline = System.nanoTime() + 600_000_000_000L;
+        while (true) {
+          HttpResponse<String> r = invoke(fn, "\"probe\"");
+          if (r.statusCode() == 200 && r.headers().firstValue("X-Faaster-Function-Error").isEmpty()) {
+            System.out.printf("  %s: ready (%s)%n", runtime, r.headers().firstValue("Server-Timing").orElse(""));
+            break;
+          }
+          if (System.nanoTime() > deadline) {
+            throw new IllegalStateException(runtime + " never answered: " + r.statusCode() + " " + r.body());
+          }
+          Thread.sleep(2000);
+        }
+      }
+      Thread.sleep(1500); // the probes' instances reaped: they would compete for the CPU
+    }
+
+    String deploy(String name, String runtime, boolean snapStart) throws Exception {
+      String handler = runtime.equals("python3") ? "\"main.handler\"" : "null";
+      String body = "{\"name\":\"" + name + "\",\"runtime\":\"" + runtime + "\",\"handler\":" + handler
+          + ",\"memoryMb\":128,\"timeoutSeconds\":30,\"snapStart\":" + snapStart + "}";
+      platform.send("POST", "/v1/functions", token, "application/json", body.getBytes());
+      byte[] zip = runtime.equals("python3")
+          ? zip("main.py", "# " + UUID.randomUUID() + "\ndef handler(event, context):\n    return {'echo': event}\n", 0644)
+          : zip("bootstrap", "#!/bin/sh\n# " + UUID.randomUUID() + "\ncat\n", 0755);
+      platform.send("PUT", "/v1/functions/" + name + "/code", token, "application/zip", zip);
+      platform.send("POST", "/v1/functions/" + name + "/versions?wait=true", token, "application/json", "{}".getBytes());
+      return name;
+    }
+
+    /** Waits until the function has no warm instance, then one cold invocation and {@code warmRuns} warm ones. */
+    void coldThenWarm(String fn, Series cold, Series warm, int warmRuns) throws Exception {
+      Thread.sleep(1500); // keep-alive 1 s + reap interval 200 ms: the last instance is retired
+      long t0 = System.nanoTime();
+      HttpResponse<String> r = invoke(fn, "\"cold\"");
+      double ms = (System.nanoTime() - t0) / 1e6;
+      check(fn, r);
+      if (!"true".equals(r.headers().firstValue("X-Faaster-Cold-Start").orElse(""))) {
+        System.out.printf("  %s: expected a cold start, got a warm instance; not counted%n", fn);
+        return;
+      }
+      cold.add(ms, stagesOf(r.headers().firstValue("Server-Timing").orElse("")));
+      for (int i = 0; i < warmRuns; i++) {
+        long w0 = System.nanoTime();
+        HttpResponse<String> w = invoke(fn, "\"warm\"");
+        double wms = (System.nanoTime() - w0) / 1e6;
+        check(fn, w);
+        if ("false".equals(w.headers().firstValue("X-Faaster-Cold-Start").orElse(""))) {
+          warm.add(wms, Map.of());
+        }
+      }
+    }
+
+    private HttpResponse<String> invoke(String fn, String event) throws Exception {
+      return platform.exchange("POST", "/v1/functions/" + fn + "/invocations", token, "application/json",
+          event.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static void check(String fn, HttpResponse<String> r) {
+      if (r.statusCode() != 200 || r.headers().firstValue("X-Faaster-Function-Error").isPresent()) {
+        throw new IllegalStateException(fn + " answered " + r.statusCode() + ": " + r.body());
+      }
+    }
+
+    private String field(String body, String name) throws IOException {
+      return json.readValue(body, Map.class).get(name).toString();
+    }
+  }
+
+  /** {@code schedule;dur=3, vm;dur=41, ...} → {schedule=3.0, vm=41.0, ...}. */
+  static Map<String, Double> stagesOf(String serverTiming) {
+    Map<String, Double> m = new LinkedHashMap<>();
+    for (String part : serverTiming.split(",")) {
+      String[] kv = part.trim().split(";dur=");
+      if (kv.length == 2) {
+        m.put(kv[0].trim(), Double.parseDouble(kv[1].trim()));
+      }
+    }
+    return m;
+  }
+
+  /** With a Unix mode (java.util.zip can't write one): a bootstrap must arrive executable. */
+  static byte[] zip(String name, String content, int mode) {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (ZipArchiveOutputStream zip = new ZipArchiveOutputStream(bytes)) {
+      ZipArchiveEntry entry = new ZipArchiveEntry(name);
+      entry.setUnixMode(0100000 | mode);
+      zip.putArchiveEntry(entry);
+      zip.write(content.getBytes(StandardCharsets.UTF_8));
+      zip.closeArchiveEntry();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return bytes.toByteArray();
+  }
+
+  private static int intEnv(String name, int fallback) {
+    String v = System.getenv(name);
+    return v == null || v.isBlank() ? fallback : Integer.parseInt(v.trim());
+  }
+
+  private static void deleteTree(Path dir) {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (var walk = Files.walk(dir)) {
+      walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException ignored) {
+      // best effort: the directory names are unique per run
+    }
+  }
+}
