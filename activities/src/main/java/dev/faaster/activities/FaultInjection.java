@@ -9,12 +9,19 @@ import java.time.Duration;
  * every real deployment; the settings only widen a window, they never change an outcome.
  *
  * @param delayBeforeRecordVersion pause after the package is stored, before the version is recorded
+ * @param delayBeforeAttachRoutes pause at the start of a cold start's route attach (the VM is being
+ *     or has been restored meanwhile)
  */
 @ConfigurationProperties("faaster.fault-injection")
-public record FaultInjection(@Nullable Duration delayBeforeRecordVersion) {
+public record FaultInjection(@Nullable Duration delayBeforeRecordVersion, @Nullable Duration delayBeforeAttachRoutes) {
 
   public FaultInjection {
     delayBeforeRecordVersion = delayBeforeRecordVersion == null ? Duration.ZERO : delayBeforeRecordVersion;
+    delayBeforeAttachRoutes = delayBeforeAttachRoutes == null ? Duration.ZERO : delayBeforeAttachRoutes;
+  }
+
+  public void pauseBeforeAttachRoutes() {
+    pause(delayBeforeAttachRoutes);
   }
 
   public void pauseBeforeRecordVersion() {

@@ -1,5 +1,6 @@
 package dev.faaster.bench;
 
+import dev.faaster.activities.FaultInjection;
 import dev.faaster.activities.code.CachedCodeActivities;
 import dev.faaster.activities.route.DirectRouteActivities;
 import dev.faaster.activities.schedule.NodeRegistration;
@@ -337,7 +338,7 @@ public final class ControlPlaneBenchmark {
             .setMaxConcurrentActivityTaskPollers(settings.activityPollers())
             .setMaxConcurrentActivityExecutionSize(settings.activitySlots())
             .build());
-        node.registerActivitiesImplementations(instances, new CachedCodeActivities(cache), new DirectRouteActivities());
+        node.registerActivitiesImplementations(instances, new CachedCodeActivities(cache), new DirectRouteActivities(new FaultInjection(null, null)));
         factory.start();
         try {
           Function<String, ColdStartRequest> request = id -> new ColdStartRequest(id, tenantId, functionId, "cpbench", 1,

@@ -3,6 +3,7 @@ package dev.faaster.activities.route;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.faaster.activities.FaultInjection;
 import dev.faaster.activities.vm.NodeRole;
 import dev.faaster.workflows.route.RouteActivities;
 import io.micronaut.context.annotation.Requires;
@@ -22,8 +23,15 @@ public class DirectRouteActivities implements RouteActivities {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Logger log = LoggerFactory.getLogger(DirectRouteActivities.class);
 
+  private final FaultInjection faults;
+
+  public DirectRouteActivities(FaultInjection faults) {
+    this.faults = faults;
+  }
+
   @Override
   public int attach(String instanceId, String tenantId, String vpcConfig) {
+    faults.pauseBeforeAttachRoutes();
     if (requestsVpcAccess(vpcConfig)) {
       log.warn("instance {} (tenant {}): VPC access requested but the net proxy is not deployed; no routes attached",
           instanceId, tenantId);

@@ -6,33 +6,17 @@ import dev.faaster.api.functions.CodeView;
 import dev.faaster.api.functions.CreateFunctionCommand;
 import dev.faaster.registry.InstanceRecord;
 import dev.faaster.registry.InstanceRepository;
-import dev.faaster.registry.TemplateRecord;
-import dev.faaster.registry.TemplateRepository;
-import dev.faaster.vm.DomainRef;
-import dev.faaster.vm.HypervisorException;
-import dev.faaster.vm.LibvirtHypervisor;
 import dev.faaster.workflows.coldstart.ColdStartWorkflowIds;
 import io.temporal.api.enums.v1.WorkflowExecutionStatus;
 import io.temporal.client.WorkflowClient;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.HashMap;
-import java.util.HexFormat;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
-import org.apache.commons.compress.archivers.zip.ZipArchiveEntry;
-import org.apache.commons.compress.archivers.zip.ZipArchiveOutputStream;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -51,57 +35,20 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class InvocationEndToEndIT {
 
-  private static final String LIBVIRT_URI =
-      System.getenv().getOrDefault("FAASTER_TEST_LIBVIRT_URI", "qemu:///system");
-  /** Templates are built when the node starts: a boot under TCG on a busy 2-core host. */
-  private static final Duration TEMPLATES_READY = Duration.ofMinutes(6);
-
   private Platform platform;
   private TestTenant tenant;
-  private LibvirtHypervisor hypervisor;
-  private String namePrefix;
-  private Path runDir;
-  private Path shmDir;
+  private TestNode node;
 
   @BeforeAll
   void startPlatformWithANode() {
-    try {
-      hypervisor = LibvirtHypervisor.connect(LIBVIRT_URI);
-      hypervisor.version();
-    } catch (HypervisorException e) {
-      if (Boolean.parseBoolean(System.getenv("FAASTER_TEST_REQUIRE_STACK"))) {
-        throw new IllegalStateException("libvirtd not reachable at " + LIBVIRT_URI
-            + " and FAASTER_TEST_REQUIRE_STACK=true requires it (infra/scripts/libvirt-host.sh start)", e);
-      }
-      Assumptions.abort("libvirtd not reachable at " + LIBVIRT_URI + ": " + e.getMessage());
-    }
-    byte[] random = new byte[3];
-    new SecureRandom().nextBytes(random);
-    String hex = HexFormat.of().formatHex(random);
-    namePrefix = "faaster-it-" + hex + "-";
-    // Unix socket paths must stay under 108 bytes: a short directory, not target/it/...
-    runDir = Path.of("/tmp/fit-" + hex);
-    shmDir = Path.of("/dev/shm/faaster-it-" + hex);
-    Path repository = repositoryRoot();
-
-    Map<String, Object> node = new HashMap<>();
-    node.put("faaster.node.id", "it-" + hex);
-    node.put("faaster.node.runtimes", "provided,python3");
-    node.put("faaster.node.image-builder", repository.resolve("infra/guest/build-image.sh").toString());
-    node.put("faaster.node.images-dir", repository.resolve(".data/images").toString());
-    node.put("faaster.node.reconcile-interval", "1h");
-    node.put("faaster.vm.uri", LIBVIRT_URI);
-    node.put("faaster.vm.name-prefix", namePrefix);
-    node.put("faaster.vm.run-dir", runDir.toString());
-    node.put("faaster.vm.shm-dir", shmDir.toString());
-    node.put("faaster.vm.pool-size", "1");
-    node.put("faaster.vm.boot-timeout", "240s");
-    node.put("faaster.vm.restore-timeout", "60s");
-    node.put("faaster.invocations.keep-alive", "10m");
-    node.put("faaster.invocations.cold-start-wait", "120s");
-    platform = Platform.start(InvocationEndToEndIT.class, "api,worker,node", node);
+    node = TestNode.create();
+    Map<String, Object> settings = new HashMap<>(node.settings(1));
+    settings.put("faaster.node.reconcile-interval", "1h");
+    settings.put("faaster.invocations.keep-alive", "10m");
+    settings.put("faaster.invocations.cold-start-wait", "120s");
+    platform = Platform.start(InvocationEndToEndIT.class, "api,worker,node", settings);
     tenant = platform.createTenant("it-invoke");
-    awaitTemplates(List.of("provided", "python3"));
+    node.awaitTemplates(platform);
   }
 
   @AfterAll
@@ -111,14 +58,9 @@ class InvocationEndToEndIT {
         platform.close();
       }
     } finally {
-      if (hypervisor != null) {
-        for (DomainRef d : hypervisor.list(namePrefix)) {
-          hypervisor.destroy(d.name());
-        }
-        hypervisor.close();
+      if (node != null) {
+        node.close();
       }
-      deleteQuietly(runDir);
-      deleteQuietly(shmDir);
     }
   }
 
@@ -126,7 +68,7 @@ class InvocationEndToEndIT {
   void aPythonFunctionAnswersColdThenWarmFromTheSameInstance() {
     String name = "py-hello";
     deploy(name, "python3", "main.handler", 3,
-        pythonPackage("def handler(event, context):\n    return {'sum': event['a'] + event['b'], 'run': '"
+        TestNode.pythonPackage("def handler(event, context):\n    return {'sum': event['a'] + event['b'], 'run': '"
             + UUID.randomUUID() + "'}\n"));
 
     HttpResponse<byte[]> cold = invoke(name, "{\"a\": 2, \"b\": 40}");
@@ -141,7 +83,7 @@ class InvocationEndToEndIT {
     String instance = cold.headers().firstValue("X-Faaster-Instance-Id").orElseThrow();
     assertColdStartCompleted(instance);
     String domain = platform.bean(InstanceRepository.class).findById(instance).orElseThrow().domainName();
-    assertThat(hypervisor.list(namePrefix)).extracting(DomainRef::name).as("running domains").contains(domain);
+    assertThat(node.domainNames()).as("running domains").contains(domain);
 
     HttpResponse<byte[]> warm = invoke(name, "{\"a\": 1, \"b\": 1}");
 
@@ -156,7 +98,7 @@ class InvocationEndToEndIT {
   void aProvidedFunctionRunsItsBootstrapWithTheEventOnStdin() {
     String name = "sh-echo";
     deploy(name, "provided", null, 3,
-        executablePackage("bootstrap", "#!/bin/sh\n# " + UUID.randomUUID() + "\nprintf 'got:'; cat\n"));
+        TestNode.executablePackage("bootstrap", "#!/bin/sh\n# " + UUID.randomUUID() + "\nprintf 'got:'; cat\n"));
 
     HttpResponse<byte[]> cold = invoke(name, "hello");
     HttpResponse<byte[]> warm = invoke(name, "again");
@@ -174,7 +116,7 @@ class InvocationEndToEndIT {
   void aFunctionOverItsTimeoutFailsWithTimeoutErrorAndItsInstanceIsReplaced() {
     String name = "py-slow";
     deploy(name, "python3", "main.handler", 1,
-        pythonPackage("import time\n# " + UUID.randomUUID() + "\ndef handler(event, context):\n"
+        TestNode.pythonPackage("import time\n# " + UUID.randomUUID() + "\ndef handler(event, context):\n"
             + "    if event == 'slow':\n        time.sleep(30)\n    return 'done'\n"));
 
     HttpResponse<byte[]> slow = invoke(name, "\"slow\"");
@@ -197,7 +139,7 @@ class InvocationEndToEndIT {
   void aFunctionThatCrashesItsGuestFailsAndTheNextRequestGetsANewInstance() {
     String name = "py-crash";
     deploy(name, "python3", "main.handler", 5,
-        pythonPackage("# " + UUID.randomUUID() + "\ndef handler(event, context):\n    if event == 'crash':\n"
+        TestNode.pythonPackage("# " + UUID.randomUUID() + "\ndef handler(event, context):\n    if event == 'crash':\n"
             + "        open('/proc/sysrq-trigger', 'w').write('c')\n    return 'alive'\n"));
     HttpResponse<byte[]> first = invoke(name, "\"hi\"");
     assertThat(body(first)).isEqualTo("\"alive\"");
@@ -218,7 +160,7 @@ class InvocationEndToEndIT {
   void anotherTenantCannotInvokeTheFunction() {
     String name = "py-private";
     deploy(name, "python3", "main.handler", 3,
-        pythonPackage("# " + UUID.randomUUID() + "\ndef handler(event, context):\n    return 'secret'\n"));
+        TestNode.pythonPackage("# " + UUID.randomUUID() + "\ndef handler(event, context):\n    return 'secret'\n"));
     TestTenant other = platform.createTenant("it-other");
 
     HttpResponse<byte[]> foreign =
@@ -273,63 +215,10 @@ class InvocationEndToEndIT {
     });
     InstanceRecord record = platform.bean(InstanceRepository.class).findById(instanceId).orElseThrow();
     assertThat(record.state()).isEqualTo(InstanceRecord.DESTROYED);
-    assertThat(hypervisor.list(namePrefix)).extracting(DomainRef::name).doesNotContain(record.domainName());
-  }
-
-  private void awaitTemplates(List<String> runtimes) {
-    TemplateRepository templates = platform.bean(TemplateRepository.class);
-    String nodeId = "it-" + namePrefix.substring("faaster-it-".length(), namePrefix.length() - 1);
-    Poll.until("templates of " + runtimes + " ready on " + nodeId, TEMPLATES_READY,
-        () -> runtimes.stream()
-                .allMatch(r -> !templates.findByNodeIdAndRuntimeAndStatus(nodeId, r, TemplateRecord.READY).isEmpty())
-            ? Optional.of(true)
-            : Optional.empty());
+    assertThat(node.domainNames()).doesNotContain(record.domainName());
   }
 
   private static String body(HttpResponse<byte[]> response) {
     return new String(response.body(), StandardCharsets.UTF_8);
-  }
-
-  private static byte[] pythonPackage(String mainPy) {
-    return zip("main.py", mainPy, 0644);
-  }
-
-  private static byte[] executablePackage(String name, String content) {
-    return zip(name, content, 0755);
-  }
-
-  /** With Unix modes (java.util.zip can't write them): a bootstrap must arrive executable. */
-  private static byte[] zip(String name, String content, int mode) {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    try (ZipArchiveOutputStream zip = new ZipArchiveOutputStream(bytes)) {
-      ZipArchiveEntry entry = new ZipArchiveEntry(name);
-      entry.setUnixMode(0100000 | mode);
-      zip.putArchiveEntry(entry);
-      zip.write(content.getBytes(StandardCharsets.UTF_8));
-      zip.closeArchiveEntry();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return bytes.toByteArray();
-  }
-
-  private static Path repositoryRoot() {
-    for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
-      if (Files.isRegularFile(p.resolve("infra/guest/build-image.sh"))) {
-        return p;
-      }
-    }
-    throw new IllegalStateException("no infra/guest/build-image.sh above " + Path.of("").toAbsolutePath());
-  }
-
-  private static void deleteQuietly(Path dir) {
-    if (dir == null || !Files.exists(dir)) {
-      return;
-    }
-    try (var walk = Files.walk(dir)) {
-      walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    } catch (IOException ignored) {
-      // best effort: a later run uses another directory
-    }
   }
 }

@@ -50,6 +50,11 @@ final class WorkerProcess implements AutoCloseable {
    * @param systemProperties extra -D settings, e.g. faaster.fault-injection.*
    */
   static WorkerProcess start(Platform platform, String name, Map<String, String> systemProperties) {
+    return start(platform, name, "worker", systemProperties);
+  }
+
+  /** As {@link #start(Platform, String, Map)} with {@code roles} (e.g. "worker,node": a node agent too). */
+  static WorkerProcess start(Platform platform, String name, String roles, Map<String, String> systemProperties) {
     Path dataDir = platform.root().resolve(name);
     Path log = platform.root().resolve("logs").resolve(name + ".log");
     int httpPort = freePort();
@@ -68,7 +73,7 @@ final class WorkerProcess implements AutoCloseable {
     ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
     Map<String, String> env = builder.environment();
     env.keySet().removeIf(key -> key.startsWith("FAASTER_") || key.startsWith("TEMPORAL_") || key.startsWith("MICRONAUT_"));
-    env.put("FAASTER_ROLES", "worker");
+    env.put("FAASTER_ROLES", roles);
     env.put("FAASTER_API_HOST", "127.0.0.1");
     env.put("FAASTER_API_PORT", String.valueOf(httpPort));
     env.put("FAASTER_DATA_DIR", dataDir.toString());
