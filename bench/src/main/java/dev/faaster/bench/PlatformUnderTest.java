@@ -12,6 +12,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
@@ -44,7 +45,11 @@ public final class PlatformUnderTest implements AutoCloseable {
     properties.put("faaster.auth.admin-token", adminToken);
     properties.put("faaster.auth.admin-token-file", dataDir.resolve("admin-token").toString());
     properties.putAll(extra);
-    this.context = Micronaut.build(new String[0]).mainClass(Application.class).properties(properties).banner(false).start();
+    // The zone cache is a process of its own in production; its beans must not start in this one.
+    ClassLoader platformOnly = new ModuleHidingClassLoader(PlatformUnderTest.class.getClassLoader(),
+        List.of("dev.faaster.zonecache.store.PackageCache"));
+    this.context = Micronaut.build(new String[0]).classLoader(platformOnly).mainClass(Application.class)
+        .properties(properties).banner(false).start();
     this.base = context.getBean(EmbeddedServer.class).getURI();
   }
 
