@@ -3,6 +3,7 @@ package dev.faaster.activities.vm;
 import dev.faaster.registry.InstanceRecord;
 import dev.faaster.registry.InstanceRepository;
 import dev.faaster.vm.AgentClient;
+import dev.faaster.vm.AgentConnections;
 import dev.faaster.vm.AgentMessages;
 import dev.faaster.vm.CloneFactory;
 import dev.faaster.vm.Instance;
@@ -45,12 +46,14 @@ public class LibvirtInstanceActivities implements InstanceActivities {
   private final NodeConfiguration node;
   private final NodeTemplates templates;
   private final CloneFactory clones;
+  private final AgentConnections connections;
   private final InstanceRepository instances;
   private final VmSettings settings;
   private final Clock clock;
 
   public LibvirtInstanceActivities(NodeConfiguration node, NodeTemplates templates, CloneFactory clones,
-      InstanceRepository instances, VmSettings settings, Clock clock) {
+      AgentConnections connections, InstanceRepository instances, VmSettings settings, Clock clock) {
+    this.connections = connections;
     this.node = node;
     this.templates = templates;
     this.clones = clones;
@@ -83,11 +86,11 @@ public class LibvirtInstanceActivities implements InstanceActivities {
     Instance vm = make.apply(template);
     try {
       String hostname = hostnameOf(instanceId);
-      try (AgentClient agent = AgentClient.connect(vm.agentSocket(), AGENT_TIMEOUT)) {
-        // A fresh identity and fresh entropy: clones of one template must not share either.
-        agent.setIdentity(
-            AgentMessages.IdentityRequest.of(instanceId, hostname, vm.identity().mac(), clock.millis()), AGENT_TIMEOUT);
-      }
+      // Kept open for the code and the invocations: a reconnect costs the guest a wake-up each.
+      AgentClient agent = connections.acquire(vm.agentSocket(), AGENT_TIMEOUT);
+      // A fresh identity and fresh entropy: clones of one template must not share either.
+      agent.setIdentity(
+          AgentMessages.IdentityRequest.of(instanceId, hostname, vm.identity().mac(), clock.millis()), AGENT_TIMEOUT);
       var now = clock.instant();
       InstanceRecord record =
           instances.save(
@@ -98,10 +101,12 @@ public class LibvirtInstanceActivities implements InstanceActivities {
       return handle(record, vm.timings().agentAnswered().toMillis(), vm.timings().pooled());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+      connections.close(vm.agentSocket());
       clones.destroy(vm.name());
       throw new IllegalStateException("interrupted while giving " + vm.name() + " its identity", e);
     } catch (RuntimeException e) {
       // Not recorded, so nothing else would ever destroy it.
+      connections.close(vm.agentSocket());
       clones.destroy(vm.name());
       throw e;
     }
@@ -118,8 +123,9 @@ public class LibvirtInstanceActivities implements InstanceActivities {
     byte[] zip = readPackage(Path.of(code.codePath()));
     var request = new AgentMessages.LoadCodeRequest(code.runtime(), code.handler(), code.environment(), null,
         code.codeSha256(), code.functionName(), Integer.toString(code.version()), code.memoryMb());
-    try (AgentClient agent = AgentClient.connect(agentSocketOf(record.domainName()), AGENT_TIMEOUT)) {
-      AgentMessages.LoadCodeReply reply = agent.loadCode(request, zip, LOAD_TIMEOUT);
+    Path socket = agentSocketOf(record.domainName());
+    try {
+      AgentMessages.LoadCodeReply reply = connections.acquire(socket, AGENT_TIMEOUT).loadCode(request, zip, LOAD_TIMEOUT);
       log.info("instance {}: loaded {} ({} files, {} bytes) in {} ms in the guest", instanceId, code.codeSha256(),
           reply.files(), reply.bytes(), Math.round(reply.loadMs()));
       return new LoadedCode(reply.files(), reply.bytes(), Math.round(reply.loadMs()));
@@ -127,6 +133,9 @@ public class LibvirtInstanceActivities implements InstanceActivities {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while loading code into " + instanceId, e);
     } catch (AgentException e) {
+      if (e.code() == null) {
+        connections.close(socket); // broken or timed out: the retry connects afresh
+      }
       if (e.code() != null) {
         // The guest answered and refused: the package or handler is wrong, a retry can't help.
         throw ApplicationFailure.newNonRetryableFailure(
@@ -166,6 +175,7 @@ public class LibvirtInstanceActivities implements InstanceActivities {
       log.info("instance {} was never created; nothing to destroy", instanceId);
       return;
     }
+    connections.close(agentSocketOf(record.get().domainName()));
     clones.destroy(record.get().domainName());
     instances.updateState(instanceId, InstanceRecord.DESTROYED, clock.instant());
     log.info("destroyed instance {} ({})", instanceId, record.get().domainName());

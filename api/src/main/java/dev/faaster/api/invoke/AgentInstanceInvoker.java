@@ -1,10 +1,10 @@
 package dev.faaster.api.invoke;
 
 import dev.faaster.vm.AgentClient;
+import dev.faaster.vm.AgentConnections;
 import dev.faaster.vm.AgentException;
 import dev.faaster.vm.AgentMessages;
 import dev.faaster.workflows.coldstart.ColdStartResult;
-import jakarta.annotation.PreDestroy;
 import jakarta.inject.Singleton;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -13,18 +13,21 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Invokes instances on this node through their guest agents: one long-lived connection per
- * instance, opened on its first invocation. The agent runs one job at a time, so invocations of one
+ * Invokes instances on this node through their guest agents, on the node's one long-lived
+ * connection per instance ({@link AgentConnections}: the one the cold start loaded the code on). The agent runs one job at a time, so invocations of one
  * instance take turns on its connection. A connection that breaks means a crashed instance; a
  * guest that doesn't even report its own timeout in time means a hung one (a timeout).
  */
 @Singleton
 public class AgentInstanceInvoker implements InstanceInvoker {
 
-  private final Map<String, AgentClient> clients = new ConcurrentHashMap<>();
+  /** The agent socket of each instance invoked here; the connections themselves are shared. */
+  private final Map<String, Path> sockets = new ConcurrentHashMap<>();
+  private final AgentConnections connections;
   private final InvocationSettings settings;
 
-  public AgentInstanceInvoker(InvocationSettings settings) {
+  public AgentInstanceInvoker(AgentConnections connections, InvocationSettings settings) {
+    this.connections = connections;
     this.settings = settings;
   }
 
@@ -67,16 +70,14 @@ public class AgentInstanceInvoker implements InstanceInvoker {
   }
 
   private AgentClient client(ColdStartResult instance) {
-    return clients.computeIfAbsent(
-        instance.instanceId(),
-        id -> {
-          try {
-            return AgentClient.connect(Path.of(instance.agentSocket()), settings.agentConnectTimeout());
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AgentException("interrupted while connecting to " + instance.agentSocket(), e);
-          }
-        });
+    Path socket = Path.of(instance.agentSocket());
+    sockets.put(instance.instanceId(), socket);
+    try {
+      return connections.acquire(socket, settings.agentConnectTimeout());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AgentException("interrupted while connecting to " + instance.agentSocket(), e);
+    }
   }
 
   /** Whether the failure was the connection breaking (EOF, reset) rather than a deadline passing. */
@@ -91,14 +92,9 @@ public class AgentInstanceInvoker implements InstanceInvoker {
 
   @Override
   public void discard(String instanceId) {
-    AgentClient client = clients.remove(instanceId);
-    if (client != null) {
-      client.close();
+    Path socket = sockets.remove(instanceId);
+    if (socket != null) {
+      connections.close(socket);
     }
-  }
-
-  @PreDestroy
-  void close() {
-    clients.keySet().forEach(this::discard);
   }
 }
