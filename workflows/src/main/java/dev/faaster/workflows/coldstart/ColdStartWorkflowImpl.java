@@ -1,5 +1,6 @@
 package dev.faaster.workflows.coldstart;
 
+import dev.faaster.workflows.FailureReasons;
 import dev.faaster.workflows.NodeTaskQueues;
 import dev.faaster.workflows.TaskQueues;
 import dev.faaster.workflows.code.CodeActivities;
@@ -17,7 +18,6 @@ import io.temporal.activity.ActivityCancellationType;
 import io.temporal.activity.ActivityOptions;
 import io.temporal.activity.LocalActivityOptions;
 import io.temporal.common.RetryOptions;
-import io.temporal.failure.ApplicationFailure;
 import io.temporal.failure.TemporalFailure;
 import io.temporal.workflow.Async;
 import io.temporal.workflow.Functions;
@@ -305,15 +305,7 @@ public class ColdStartWorkflowImpl implements ColdStartWorkflow {
 
   /** The innermost failure's message: what actually went wrong, not "activity task failed". */
   static String reasonOf(Throwable failure) {
-    Throwable cause = failure;
-    while (cause.getCause() != null) {
-      cause = cause.getCause();
-    }
-    if (cause instanceof ApplicationFailure application) {
-      String message = application.getOriginalMessage();
-      return application.getType() + ": " + (message == null ? "" : message);
-    }
-    String message = cause instanceof TemporalFailure temporal ? temporal.getOriginalMessage() : cause.getMessage();
-    return message == null ? cause.getClass().getSimpleName() : message;
+    return FailureReasons.of(failure);
   }
+
 }

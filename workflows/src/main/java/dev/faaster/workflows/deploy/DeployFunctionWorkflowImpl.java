@@ -1,9 +1,9 @@
 package dev.faaster.workflows.deploy;
 
+import dev.faaster.workflows.FailureReasons;
 import io.temporal.activity.ActivityOptions;
 import io.temporal.common.RetryOptions;
 import io.temporal.failure.ActivityFailure;
-import io.temporal.failure.ApplicationFailure;
 import io.temporal.failure.TemporalFailure;
 import io.temporal.workflow.Saga;
 import io.temporal.workflow.Workflow;
@@ -117,15 +117,7 @@ public class DeployFunctionWorkflowImpl implements DeployFunctionWorkflow {
 
   /** The innermost failure's message: what actually went wrong, not "activity task failed". */
   static String reasonOf(Throwable failure) {
-    Throwable cause = failure;
-    while (cause.getCause() != null) {
-      cause = cause.getCause();
-    }
-    if (cause instanceof ApplicationFailure application) {
-      String message = application.getOriginalMessage();
-      return application.getType() + ": " + (message == null ? "" : message);
-    }
-    String message = cause instanceof TemporalFailure temporal ? temporal.getOriginalMessage() : cause.getMessage();
-    return message == null ? cause.getClass().getSimpleName() : message;
+    return FailureReasons.of(failure);
   }
+
 }
