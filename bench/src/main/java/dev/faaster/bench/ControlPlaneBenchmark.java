@@ -1,12 +1,17 @@
 package dev.faaster.bench;
 
+import dev.faaster.activities.BatchRunner;
 import dev.faaster.activities.FaultInjection;
+import dev.faaster.activities.code.BatchCodeActivitiesImpl;
 import dev.faaster.activities.code.CachedCodeActivities;
+import dev.faaster.activities.route.BatchRouteActivitiesImpl;
 import dev.faaster.activities.route.DirectRouteActivities;
+import dev.faaster.activities.schedule.BatchSlotActivitiesImpl;
 import dev.faaster.activities.schedule.NodeRegistration;
 import dev.faaster.activities.schedule.NodeSlotsConfiguration;
 import dev.faaster.activities.schedule.SlotActivitiesImpl;
 import dev.faaster.activities.schedule.SlotTable;
+import dev.faaster.activities.vm.BatchInstanceActivitiesImpl;
 import dev.faaster.activities.vm.NodeConfiguration;
 import dev.faaster.activities.vm.RegistryTemplateLookup;
 import dev.faaster.codecache.ActivePackages;
@@ -28,8 +33,17 @@ import dev.faaster.workflows.coldstart.ColdStartStages;
 import dev.faaster.workflows.coldstart.ColdStartWorkflow;
 import dev.faaster.workflows.coldstart.ColdStartWorkflowIds;
 import dev.faaster.workflows.coldstart.ColdStartWorkflowImpl;
+import dev.faaster.workflows.coldstart.ProvisionInstancesWorkflow;
+import dev.faaster.workflows.coldstart.ProvisionInstancesWorkflowImpl;
+import dev.faaster.workflows.coldstart.ProvisionRequest;
+import dev.faaster.workflows.coldstart.ProvisionResult;
+import dev.faaster.workflows.coldstart.ProvisionStages;
+import dev.faaster.workflows.coldstart.ProvisionedInstance;
 import dev.faaster.workflows.coldstart.RetireInstanceWorkflow;
 import dev.faaster.workflows.coldstart.RetireInstanceWorkflowImpl;
+import dev.faaster.workflows.coldstart.RetireInstancesRequest;
+import dev.faaster.workflows.coldstart.RetireInstancesWorkflow;
+import dev.faaster.workflows.coldstart.RetireInstancesWorkflowImpl;
 import dev.faaster.workflows.coldstart.RetireRequest;
 import dev.faaster.workflows.coldstart.StartMode;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -69,6 +83,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 
@@ -83,6 +98,14 @@ import java.util.zip.ZipOutputStream;
  * TestDriverInstanceActivities}: no QEMU, no guest). Then every instance is retired through {@link
  * RetireInstanceWorkflowImpl}, and the leak check counts what is left: test-driver domains, reserved
  * slots, pinned packages, live instance records.
+ *
+ * <p>Two modes, side by side in one run by default ({@code FAASTER_BENCH_CP_MODE=both}; {@code
+ * single} or {@code batch} run one): {@code single} is one ColdStartWorkflow per instance (what a
+ * cold request does); {@code batch} brings the instances up as provisioned concurrency does,
+ * through {@link ProvisionInstancesWorkflowImpl} (up to 1,000 instances of one version per
+ * workflow: one slot call, then one call per step on the node, each running the same per-instance
+ * activity code through {@link BatchRunner}), and retires them through {@link
+ * RetireInstancesWorkflowImpl}. In {@code both}, single runs a smaller wave (500) first.
  *
  * <p>{@link #measure} returns the figures (the coldstart benchmark embeds them); {@link #main}
  * prints them and writes bench/results/controlplane.json. Settings come from the environment: see
@@ -112,6 +135,11 @@ public final class ControlPlaneBenchmark {
    * @param activitySlots maxConcurrentActivityExecutionSize of each worker (control and node)
    * @param workflowCacheSize the worker factory's sticky workflow cache
    * @param workflowThreads the worker factory's maxWorkflowThreadCount
+   * @param mode {@code both}, {@code single} or {@code batch}
+   * @param singleInstances the single mode's measured wave when both modes run
+   * @param batchSize instances per provisioning (and retirement) workflow in batch mode
+   * @param batchWarmup instances brought up and retired in batch mode first, not measured
+   * @param batchParallelism the node's {@link BatchRunner} parallelism (faaster.node.batch-parallelism)
    */
   public record Settings(
       int instances,
@@ -125,19 +153,50 @@ public final class ControlPlaneBenchmark {
       int activityPollers,
       int activitySlots,
       int workflowCacheSize,
-      int workflowThreads) {
+      int workflowThreads,
+      String mode,
+      int singleInstances,
+      int batchSize,
+      int batchWarmup,
+      int batchParallelism) {
+
+    public Settings {
+      if (!List.of("both", "single", "batch").contains(mode)) {
+        throw new IllegalArgumentException("FAASTER_BENCH_CP_MODE is both, single or batch, not " + mode);
+      }
+      if (batchSize < 1 || batchSize > ProvisionInstancesWorkflow.MAX_INSTANCES) {
+        throw new IllegalArgumentException(
+            "FAASTER_BENCH_CP_BATCH_SIZE is 1 to " + ProvisionInstancesWorkflow.MAX_INSTANCES + ", not " + batchSize);
+      }
+    }
+
+    boolean runsSingle() {
+      return !"batch".equals(mode);
+    }
+
+    boolean runsBatch() {
+      return !"single".equals(mode);
+    }
+
+    /** The single mode's measured wave: all instances alone, a smaller wave beside the batch. */
+    int singleWave() {
+      return "both".equals(mode) ? Math.min(singleInstances, instances) : instances;
+    }
 
     /**
      * From the environment: FAASTER_BENCH_INSTANCES (10000), FAASTER_BENCH_WARMUP (200), and the
      * tuning FAASTER_BENCH_CP_INFLIGHT, _STARTERS, _EAGER, _WFT_SLOTS, _WFT_POLLERS, _LA_SLOTS,
      * _ACT_POLLERS, _ACT_SLOTS, _CACHE, _THREADS (defaults: the best measured here, see
-     * SPECIFICATION.md).
+     * SPECIFICATION.md); the mode FAASTER_BENCH_CP_MODE (both), FAASTER_BENCH_CP_SINGLE_INSTANCES
+     * (500, when both run), _BATCH_SIZE (1000), _BATCH_WARMUP (1000), _BATCH_PARALLELISM (8). With
+     * both modes the single mode's warm-up defaults to 100.
      */
     public static Settings fromEnvironment() {
       int inflight = env("FAASTER_BENCH_CP_INFLIGHT", 50);
+      String mode = System.getenv().getOrDefault("FAASTER_BENCH_CP_MODE", "both").trim();
       return new Settings(
           env("FAASTER_BENCH_INSTANCES", 10_000),
-          env("FAASTER_BENCH_WARMUP", 200),
+          env("FAASTER_BENCH_WARMUP", "both".equals(mode) ? 100 : 200),
           inflight,
           env("FAASTER_BENCH_CP_STARTERS", 16),
           Boolean.parseBoolean(System.getenv().getOrDefault("FAASTER_BENCH_CP_EAGER", "true")),
@@ -147,7 +206,12 @@ public final class ControlPlaneBenchmark {
           env("FAASTER_BENCH_CP_ACT_POLLERS", 8),
           env("FAASTER_BENCH_CP_ACT_SLOTS", 400),
           env("FAASTER_BENCH_CP_CACHE", inflight + 200),
-          env("FAASTER_BENCH_CP_THREADS", 4 * inflight + 800));
+          env("FAASTER_BENCH_CP_THREADS", 4 * inflight + 800),
+          mode,
+          env("FAASTER_BENCH_CP_SINGLE_INSTANCES", 500),
+          env("FAASTER_BENCH_CP_BATCH_SIZE", ProvisionInstancesWorkflow.MAX_INSTANCES),
+          env("FAASTER_BENCH_CP_BATCH_WARMUP", 1_000),
+          env("FAASTER_BENCH_CP_BATCH_PARALLELISM", 8));
     }
 
     private static int env(String name, int fallback) {
@@ -169,6 +233,16 @@ public final class ControlPlaneBenchmark {
       map.put("maxConcurrentActivityExecutionSize", activitySlots);
       map.put("workflowCacheSize", workflowCacheSize);
       map.put("maxWorkflowThreadCount", workflowThreads);
+      map.put("mode", mode);
+      if (runsSingle()) {
+        map.put("singleInstances", singleWave());
+      }
+      if (runsBatch()) {
+        map.put("batchInstances", instances);
+        map.put("batchSize", batchSize);
+        map.put("batchWarmupInstances", batchWarmup);
+        map.put("batchParallelism", batchParallelism);
+      }
       return map;
     }
   }
@@ -193,23 +267,27 @@ public final class ControlPlaneBenchmark {
   }
 
   /**
-   * The figures of one run.
+   * The figures of one mode's run.
    *
+   * @param mode {@code single} (one ColdStartWorkflow per instance) or {@code batch}
+   *     (ProvisionInstancesWorkflow)
    * @param instances instances asked for in the measured wave
    * @param ready cold starts that completed
    * @param failed cold starts that failed (the first few reasons in {@code failures})
    * @param upSeconds first start call to the last instance ready
    * @param instancesPerSecond {@code ready / upSeconds}
-   * @param latencyMs per instance, the start call to its result at the client
-   * @param stageMeansMs the workflows' own stage breakdown (ColdStartStages), means
+   * @param latencyMs per workflow, the start call to its result at the client (single: per instance;
+   *     batch: per batch)
+   * @param stageMeansMs the workflows' own stage breakdown (ColdStartStages or ProvisionStages), means
    * @param stagesMs the same as p50 / p99 summaries
    * @param retired retirements that completed
    * @param retireSeconds first retire call to the last retirement done
-   * @param retireLatencyMs per instance, the retire call to its completion
+   * @param retireLatencyMs per retirement workflow, the retire call to its completion
    * @param leaks what was left after the retirements
    * @param cpu CPU seconds used during the measured wave: this JVM and the Temporal server
    */
   public record Figures(
+      String mode,
       int instances,
       int ready,
       int failed,
@@ -231,6 +309,7 @@ public final class ControlPlaneBenchmark {
 
     public Map<String, Object> toMap() {
       Map<String, Object> map = new LinkedHashMap<>();
+      map.put("mode", mode);
       map.put("instances", instances);
       map.put("ready", ready);
       map.put("failed", failed);
@@ -239,7 +318,7 @@ public final class ControlPlaneBenchmark {
       map.put("instances_per_second", Percentiles.round(instancesPerSecond));
       map.put("seconds_for_10000_at_this_rate", Percentiles.round(10_000 / instancesPerSecond));
       map.put("target_seconds_for_10000", TARGET_SECONDS_FOR_10000);
-      map.put("coldstart_latency_ms", latencyMs);
+      map.put("single".equals(mode) ? "coldstart_latency_ms" : "batch_latency_ms", latencyMs);
       map.put("stage_means_ms", stageMeansMs);
       map.put("stages_ms", stagesMs);
       map.put("retired", retired);
@@ -251,55 +330,103 @@ public final class ControlPlaneBenchmark {
     }
   }
 
+  /**
+   * The figures of every mode that ran.
+   *
+   * @param single one ColdStartWorkflow per instance, or null when not run
+   * @param batch ProvisionInstancesWorkflow batches, or null when not run
+   */
+  public record Results(Figures single, Figures batch) {
+
+    /** The figures that answer the target: the batch mode's when it ran. */
+    public Figures headline() {
+      return batch != null ? batch : single;
+    }
+
+    public boolean clean() {
+      return (single == null || single.failed() == 0 && single.leaks().none())
+          && (batch == null || batch.failed() == 0 && batch.leaks().none());
+    }
+
+    public Map<String, Object> toMap() {
+      Map<String, Object> map = new LinkedHashMap<>();
+      Figures headline = headline();
+      map.put("seconds_for_10000", Percentiles.round(10_000 / headline.instancesPerSecond()));
+      map.put("target_seconds_for_10000", Figures.TARGET_SECONDS_FOR_10000);
+      map.put("headline_mode", headline.mode());
+      if (single != null) {
+        map.put("single", single.toMap());
+      }
+      if (batch != null) {
+        map.put("batch", batch.toMap());
+      }
+      return map;
+    }
+  }
+
   public static void main(String[] args) throws Exception {
     String temporal = System.getenv().getOrDefault("FAASTER_BENCH_TEMPORAL_ADDRESS", "127.0.0.1:7253");
-    Path results = Path.of(System.getenv().getOrDefault("FAASTER_BENCH_RESULTS", "bench/results"));
+    Path resultsDir = Path.of(System.getenv().getOrDefault("FAASTER_BENCH_RESULTS", "bench/results"));
     Settings settings = Settings.fromEnvironment();
     JsonMapper json = JsonMapper.createDefault(); // now: a broken classpath fails before the long part
 
-    Figures figures = measure(temporal, settings);
+    Results results = measure(temporal, settings);
 
     BenchmarkReport report = new BenchmarkReport("controlplane");
     settings.toMap().forEach(report::parameter);
     report.parameter("temporal", temporal);
     report.parameter("hypervisor", "test:///default");
-    figures.toMap().forEach(report::figure);
-    Path file = report.write(json, results);
+    results.toMap().forEach(report::figure);
+    Path file = report.write(json, resultsDir);
 
     System.out.println();
-    System.out.printf("control plane benchmark: %d instances through ColdStartWorkflow on libvirt's test driver%n",
-        figures.instances());
+    System.out.println("control plane benchmark: instances through the real workflows on libvirt's test driver");
+    for (Figures figures : new Figures[] {results.single(), results.batch()}) {
+      if (figures != null) {
+        print(figures);
+      }
+    }
+    System.out.println("wrote " + file);
+    System.exit(results.clean() ? 0 : 1);
+  }
+
+  private static void print(Figures figures) {
+    boolean single = "single".equals(figures.mode());
+    System.out.printf("%s: %d instances %s%n", figures.mode(), figures.instances(),
+        single ? "through one ColdStartWorkflow each" : "through ProvisionInstancesWorkflow batches");
     System.out.printf("  up:      %d ready, %d failed in %.2f s: %.0f instances/s (10,000 in %.1f s at this rate; target %.0f s)%n",
         figures.ready(), figures.failed(), figures.upSeconds(), figures.instancesPerSecond(),
         10_000 / figures.instancesPerSecond(), Figures.TARGET_SECONDS_FOR_10000);
-    System.out.printf("  latency: p50 %s ms, p99 %s ms per cold start (start call to result)%n",
-        figures.latencyMs().get("p50"), figures.latencyMs().get("p99"));
+    System.out.printf("  latency: p50 %s ms, p99 %s ms per %s (start call to result)%n",
+        figures.latencyMs().get("p50"), figures.latencyMs().get("p99"), single ? "cold start" : "batch");
     System.out.printf("  stages (means, ms): %s%n", figures.stageMeansMs());
-    System.out.printf("  retire:  %d retired in %.2f s; p50 %s ms, p99 %s ms%n", figures.retired(),
-        figures.retireSeconds(), figures.retireLatencyMs().get("p50"), figures.retireLatencyMs().get("p99"));
+    System.out.printf("  retire:  %d retired in %.2f s; p50 %s ms, p99 %s ms per %s%n", figures.retired(),
+        figures.retireSeconds(), figures.retireLatencyMs().get("p50"), figures.retireLatencyMs().get("p99"),
+        single ? "instance" : "batch");
     System.out.printf("  leak check: %s%n", figures.leaks().none() ? "nothing left" : "LEAKED " + figures.leaks());
     System.out.printf("  cpu seconds during the wave: %s%n", figures.cpu());
     if (!figures.failures().isEmpty()) {
       System.out.printf("  first failures: %s%n", figures.failures());
     }
-    System.out.println("wrote " + file);
-    System.exit(figures.failed() == 0 && figures.leaks().none() ? 0 : 1);
   }
 
   /** Runs the benchmark against the Temporal server at {@code temporalAddress} and returns its figures. */
-  public static Figures measure(String temporalAddress, Settings settings) throws Exception {
+  public static Results measure(String temporalAddress, Settings settings) throws Exception {
     Path data = Files.createTempDirectory("faaster-bench-controlplane");
     String tenantId = UUID.randomUUID().toString();
     String functionId = UUID.randomUUID().toString();
-    log("control plane: %d instances (+%d warm-up), Temporal %s, libvirt test:///default", settings.instances(),
-        settings.warmup(), temporalAddress);
+    log("control plane: mode %s, %s%s, Temporal %s, libvirt test:///default", settings.mode(),
+        settings.runsSingle() ? settings.singleWave() + " single (+" + settings.warmup() + " warm-up)" : "",
+        settings.runsBatch() ? (settings.runsSingle() ? ", " : "") + settings.instances() + " in batches of "
+            + settings.batchSize() + " (+" + settings.batchWarmup() + " warm-up)" : "",
+        temporalAddress);
 
     try (RegistryUnderTest registry = new RegistryUnderTest("controlplane", 16);
         LibvirtHypervisor hypervisor = LibvirtHypervisor.connect("test:///default")) {
       recordTemplate(registry.bean(TemplateRepository.class));
       Clock clock = Clock.systemUTC();
       SlotRepository slotRecords = registry.bean(SlotRepository.class);
-      int slotCount = Math.max(10_000, settings.instances() + settings.warmup());
+      int slotCount = Math.max(10_000, Math.max(settings.instances(), settings.warmup() + settings.batchWarmup()));
       registerNode(registry, slotCount, clock);
       SlotActivitiesImpl slots =
           new SlotActivitiesImpl(new SlotTable(slotRecords, clock, Duration.ofMillis(500)), slotRecords, clock);
@@ -312,7 +439,8 @@ public final class ControlPlaneBenchmark {
       Files.write(l1.resolve(sha256 + ".zip"), zip);
       try (NodeCodeCache cache = NodeCodeCache.open(
           L1Settings.defaults(l1).withScrubInterval(Duration.ZERO).withPrefetch(0, Duration.ZERO), List.of(),
-          ActivePackages.NONE, new SimpleMeterRegistry(), clock)) {
+          ActivePackages.NONE, new SimpleMeterRegistry(), clock);
+          BatchRunner runner = new BatchRunner(settings.batchParallelism())) {
         TestDriverInstanceActivities instances =
             new TestDriverInstanceActivities(NODE_ID, hypervisor, registry.bean(InstanceRepository.class));
 
@@ -332,38 +460,37 @@ public final class ControlPlaneBenchmark {
             .setMaxConcurrentActivityTaskPollers(settings.activityPollers())
             .setMaxConcurrentActivityExecutionSize(settings.activitySlots())
             .build());
-        control.registerWorkflowImplementationTypes(ColdStartWorkflowImpl.class, RetireInstanceWorkflowImpl.class);
-        control.registerActivitiesImplementations(slots, new RegistryTemplateLookup(registry.bean(TemplateRepository.class)));
+        control.registerWorkflowImplementationTypes(ColdStartWorkflowImpl.class, RetireInstanceWorkflowImpl.class,
+            ProvisionInstancesWorkflowImpl.class, RetireInstancesWorkflowImpl.class);
+        control.registerActivitiesImplementations(slots, new BatchSlotActivitiesImpl(slots),
+            new RegistryTemplateLookup(registry.bean(TemplateRepository.class)));
         Worker node = factory.newWorker(NodeTaskQueues.of(NODE_ID), WorkerOptions.newBuilder()
             .setMaxConcurrentActivityTaskPollers(settings.activityPollers())
             .setMaxConcurrentActivityExecutionSize(settings.activitySlots())
             .build());
-        node.registerActivitiesImplementations(instances, new CachedCodeActivities(cache), new DirectRouteActivities(new FaultInjection(null, null)));
+        CachedCodeActivities code = new CachedCodeActivities(cache);
+        DirectRouteActivities routes = new DirectRouteActivities(new FaultInjection(null, null));
+        node.registerActivitiesImplementations(instances, code, routes,
+            new BatchInstanceActivitiesImpl(instances, runner), new BatchCodeActivitiesImpl(code, runner),
+            new BatchRouteActivitiesImpl(routes, runner));
         factory.start();
         try {
           Function<String, ColdStartRequest> request = id -> new ColdStartRequest(id, tenantId, functionId, "cpbench", 1,
               RUNTIME, null, MEMORY_MB, sha256, Map.of(), null, StartMode.RESTORE);
-          if (settings.warmup() > 0) {
-            List<String> warm = ids(settings.warmup());
-            Wave<ColdStartResult> up = coldStarts("warm-up", warm, client, settings, request);
-            retirements("warm-up retire", up.results(), client, settings);
-          }
-
-          List<String> measured = ids(settings.instances());
-          Cpu before = Cpu.now();
-          Wave<ColdStartResult> up = coldStarts("cold starts", measured, client, settings, request);
-          Map<String, Object> cpu = Cpu.now().minus(before);
-          Wave<Void> down = retirements("retirements", up.results(), client, settings);
-
-          Leaks leaks = new Leaks(
-              hypervisor.list(TestDriverInstanceActivities.DOMAIN_PREFIX).size(),
-              (int) slotRecords.findByNodeId(NODE_ID).stream().filter(r -> r.instanceId() != null).count(),
-              cache.stats().pinnedEntries(),
-              registry.bean(InstanceRepository.class)
-                  .findByNodeIdAndStateInList(NODE_ID, List.of(InstanceRecord.STARTING, InstanceRecord.READY)).size(),
-              instances.runningCount());
-          log("leak check: %s", leaks.none() ? "nothing left" : "LEAKED " + leaks);
-          return figures(settings, up, down, leaks, cpu);
+          Supplier<Leaks> leakCheck = () -> {
+            Leaks leaks = new Leaks(
+                hypervisor.list(TestDriverInstanceActivities.DOMAIN_PREFIX).size(),
+                (int) slotRecords.findByNodeId(NODE_ID).stream().filter(r -> r.instanceId() != null).count(),
+                cache.stats().pinnedEntries(),
+                registry.bean(InstanceRepository.class)
+                    .findByNodeIdAndStateInList(NODE_ID, List.of(InstanceRecord.STARTING, InstanceRecord.READY)).size(),
+                instances.runningCount());
+            log("leak check: %s", leaks.none() ? "nothing left" : "LEAKED " + leaks);
+            return leaks;
+          };
+          Figures single = settings.runsSingle() ? single(client, settings, request, leakCheck) : null;
+          Figures batch = settings.runsBatch() ? batch(client, settings, request.apply(null), leakCheck) : null;
+          return new Results(single, batch);
         } finally {
           factory.shutdown();
           factory.awaitTermination(10, TimeUnit.SECONDS);
@@ -371,6 +498,143 @@ public final class ControlPlaneBenchmark {
         }
       }
     }
+  }
+
+  /** One ColdStartWorkflow per instance (what a cold request does), then one RetireInstanceWorkflow each. */
+  private static Figures single(WorkflowClient client, Settings settings, Function<String, ColdStartRequest> request,
+      Supplier<Leaks> leakCheck) throws InterruptedException {
+    if (settings.warmup() > 0) {
+      List<String> warm = ids(settings.warmup());
+      Wave<ColdStartResult> up = coldStarts("single warm-up", warm, client, settings, request);
+      retirements("single warm-up retire", up.results(), client, settings);
+    }
+    List<String> measured = ids(settings.singleWave());
+    Cpu before = Cpu.now();
+    Wave<ColdStartResult> up = coldStarts("cold starts", measured, client, settings, request);
+    Map<String, Object> cpu = Cpu.now().minus(before);
+    Wave<Void> down = retirements("retirements", up.results(), client, settings);
+    return figures(settings, up, down, leakCheck.get(), cpu);
+  }
+
+  /**
+   * The instances in ProvisionInstancesWorkflow batches of {@code batchSize}, all started at once,
+   * then retired in RetireInstancesWorkflow batches.
+   */
+  private static Figures batch(WorkflowClient client, Settings settings, ColdStartRequest template,
+      Supplier<Leaks> leakCheck) throws InterruptedException {
+    if (settings.batchWarmup() > 0) {
+      Wave<ProvisionResult> up = provisions("batch warm-up", ids(settings.batchWarmup()), client, settings, template);
+      batchRetirements("batch warm-up retire", up.results(), client, settings);
+    }
+    List<String> measured = ids(settings.instances());
+    Cpu before = Cpu.now();
+    Wave<ProvisionResult> up = provisions("provisioning", measured, client, settings, template);
+    Map<String, Object> cpu = Cpu.now().minus(before);
+    Wave<Integer> down = batchRetirements("batch retirements", up.results(), client, settings);
+    return batchFigures(settings, up, down, leakCheck.get(), cpu);
+  }
+
+  private static Wave<ProvisionResult> provisions(String label, List<String> ids, WorkflowClient client,
+      Settings settings, ColdStartRequest template) throws InterruptedException {
+    Map<String, List<String>> batches = chunks(ids, settings.batchSize());
+    return Wave.run(label, new ArrayList<>(batches.keySet()), settings, batchId -> {
+      ProvisionInstancesWorkflow workflow = client.newWorkflowStub(ProvisionInstancesWorkflow.class,
+          WorkflowOptions.newBuilder()
+              .setWorkflowId(ProvisionInstancesWorkflow.idOf(batchId))
+              .setTaskQueue(TaskQueues.CONTROL)
+              .setWorkflowRunTimeout(Duration.ofMinutes(30))
+              .setDisableEagerExecution(!settings.eagerStart())
+              .build());
+      WorkflowClient.start(workflow::provision, new ProvisionRequest(template, batches.get(batchId)));
+      return WorkflowStub.fromTyped(workflow).getResultAsync(ProvisionResult.class);
+    });
+  }
+
+  /** Retires the ready instances in batches; each batch's result is how many it retired. */
+  private static Wave<Integer> batchRetirements(String label, List<ProvisionResult> provisioned, WorkflowClient client,
+      Settings settings) throws InterruptedException {
+    Map<String, String> nodeOf = new LinkedHashMap<>();
+    provisioned.forEach(result -> result.instances().stream().filter(ProvisionedInstance::ready)
+        .forEach(i -> nodeOf.put(i.instanceId(), i.nodeId())));
+    Map<String, List<String>> batches = chunks(new ArrayList<>(nodeOf.keySet()), settings.batchSize());
+    return Wave.run(label, new ArrayList<>(batches.keySet()), settings, batchId -> {
+      RetireInstancesWorkflow workflow = client.newWorkflowStub(RetireInstancesWorkflow.class,
+          WorkflowOptions.newBuilder()
+              .setWorkflowId(RetireInstancesWorkflow.idOf(batchId))
+              .setTaskQueue(TaskQueues.CONTROL)
+              .setWorkflowRunTimeout(Duration.ofMinutes(30))
+              .setDisableEagerExecution(!settings.eagerStart())
+              .build());
+      List<String> batch = batches.get(batchId);
+      WorkflowClient.start(workflow::retireAll,
+          new RetireInstancesRequest(batch.stream().map(id -> new RetireRequest(id, nodeOf.get(id), "bench")).toList()));
+      return WorkflowStub.fromTyped(workflow).getResultAsync(Void.class).thenApply(done -> batch.size());
+    });
+  }
+
+  /** The ids cut into lists of at most {@code size}, each under a new batch id. */
+  private static Map<String, List<String>> chunks(List<String> ids, int size) {
+    Map<String, List<String>> chunks = new LinkedHashMap<>();
+    for (int from = 0; from < ids.size(); from += size) {
+      chunks.put(UUID.randomUUID().toString(), List.copyOf(ids.subList(from, Math.min(ids.size(), from + size))));
+    }
+    return chunks;
+  }
+
+  private static Figures batchFigures(Settings settings, Wave<ProvisionResult> up, Wave<Integer> down, Leaks leaks,
+      Map<String, Object> cpu) {
+    Map<String, List<Double>> stages = new LinkedHashMap<>();
+    for (String stage : List.of("schedule", "vm", "code", "network", "load", "undo", "total")) {
+      stages.put(stage, new ArrayList<>());
+    }
+    int ready = 0;
+    int failed = 0;
+    List<String> failures = new ArrayList<>(up.failures());
+    for (ProvisionResult result : up.results()) {
+      ready += result.ready();
+      failed += result.failed();
+      for (ProvisionedInstance instance : result.instances()) {
+        if (!instance.ready() && failures.size() < 5) {
+          failures.add(instance.instanceId() + ": " + instance.failedStep() + " " + instance.failureType() + ": "
+              + instance.failure());
+        }
+      }
+      ProvisionStages s = result.stages();
+      stages.get("schedule").add((double) s.scheduleMillis());
+      stages.get("vm").add((double) s.vmMillis());
+      stages.get("code").add((double) s.codeMillis());
+      stages.get("network").add((double) s.networkMillis());
+      stages.get("load").add((double) s.loadMillis());
+      stages.get("undo").add((double) s.undoMillis());
+      stages.get("total").add((double) s.totalMillis());
+    }
+    // A batch workflow that failed as a whole: all its instances count as failed.
+    failed += up.failed() * settings.batchSize();
+    Map<String, Double> means = new LinkedHashMap<>();
+    Map<String, Object> summaries = new LinkedHashMap<>();
+    stages.forEach((stage, values) -> {
+      means.put(stage, Percentiles.round(values.stream().mapToDouble(Double::doubleValue).average().orElse(0)));
+      if (!values.isEmpty()) {
+        summaries.put(stage, Percentiles.summary(values));
+      }
+    });
+    Map<String, Object> cpuPerInstance = perInstance(cpu, ready);
+    double seconds = up.wallNanos() / 1e9;
+    int retired = down.results().stream().mapToInt(Integer::intValue).sum();
+    return new Figures("batch", settings.instances(), ready, failed, failures, seconds, ready / seconds,
+        summaryOrEmpty(up.latencies()), means, summaries, retired, down.wallNanos() / 1e9,
+        summaryOrEmpty(down.latencies()), leaks, cpuPerInstance, settings);
+  }
+
+  /** Where the CPU went, per instance: what bounds the rate on a machine this size. */
+  private static Map<String, Object> perInstance(Map<String, Object> cpu, int instances) {
+    Map<String, Object> cpuPerInstance = new LinkedHashMap<>(cpu);
+    for (String key : List.of("bench_jvm", "temporal_server")) {
+      if (cpu.get(key) instanceof Double cpuSeconds) {
+        cpuPerInstance.put(key + "_ms_per_instance", Percentiles.round(cpuSeconds * 1000 / Math.max(1, instances)));
+      }
+    }
+    return cpuPerInstance;
   }
 
   private static Figures figures(Settings settings, Wave<ColdStartResult> up, Wave<Void> down, Leaks leaks,
@@ -396,16 +660,9 @@ public final class ControlPlaneBenchmark {
         summaries.put(stage, Percentiles.summary(values));
       }
     });
-    // Where the CPU went, per instance: what bounds the rate on a machine this size.
-    Map<String, Object> cpuPerInstance = new LinkedHashMap<>(cpu);
-    int ready = Math.max(1, up.results().size());
-    for (String key : List.of("bench_jvm", "temporal_server")) {
-      if (cpu.get(key) instanceof Double cpuSeconds) {
-        cpuPerInstance.put(key + "_ms_per_instance", Percentiles.round(cpuSeconds * 1000 / ready));
-      }
-    }
+    Map<String, Object> cpuPerInstance = perInstance(cpu, up.results().size());
     double seconds = up.wallNanos() / 1e9;
-    return new Figures(settings.instances(), up.results().size(), up.failed(), up.failures(), seconds,
+    return new Figures("single", settings.singleWave(), up.results().size(), up.failed(), up.failures(), seconds,
         up.results().size() / seconds, summaryOrEmpty(up.latencies()), means, summaries, down.completed(),
         down.wallNanos() / 1e9, summaryOrEmpty(down.latencies()), leaks, cpuPerInstance, settings);
   }

@@ -1,13 +1,16 @@
 package dev.faaster.worker;
 
 import dev.faaster.activities.deploy.DeployActivitiesImpl;
+import dev.faaster.activities.schedule.BatchSlotActivitiesImpl;
 import dev.faaster.activities.schedule.SlotActivitiesImpl;
 import dev.faaster.activities.vm.RegistryTemplateLookup;
 import dev.faaster.activities.vm.TemplateRegistryActivitiesImpl;
 import dev.faaster.workflows.template.BuildTemplateWorkflowImpl;
 import dev.faaster.workflows.TaskQueues;
 import dev.faaster.workflows.coldstart.ColdStartWorkflowImpl;
+import dev.faaster.workflows.coldstart.ProvisionInstancesWorkflowImpl;
 import dev.faaster.workflows.coldstart.RetireInstanceWorkflowImpl;
+import dev.faaster.workflows.coldstart.RetireInstancesWorkflowImpl;
 import dev.faaster.workflows.deploy.DeployFunctionWorkflowImpl;
 import io.micronaut.context.annotation.Requires;
 import io.micronaut.context.event.ShutdownEvent;
@@ -37,16 +40,18 @@ public class FaasterWorker {
       DeployActivitiesImpl deployActivities,
       TemplateRegistryActivitiesImpl templateRegistryActivities,
       RegistryTemplateLookup templateLookup,
-      SlotActivitiesImpl slotActivities) {
+      SlotActivitiesImpl slotActivities,
+      BatchSlotActivitiesImpl batchSlotActivities) {
     this.searchAttributes = searchAttributes;
     this.factory = WorkerFactory.newInstance(client);
     Worker control = factory.newWorker(TaskQueues.CONTROL);
     control.registerWorkflowImplementationTypes(DeployFunctionWorkflowImpl.class, BuildTemplateWorkflowImpl.class,
-        ColdStartWorkflowImpl.class, RetireInstanceWorkflowImpl.class);
-    // Slot and template steps are local activities of the cold start: registered here, on the
-    // worker that runs its workflow tasks.
+        ColdStartWorkflowImpl.class, RetireInstanceWorkflowImpl.class, ProvisionInstancesWorkflowImpl.class,
+        RetireInstancesWorkflowImpl.class);
+    // Slot and template steps are local activities of the cold start (and of a provisioning batch):
+    // registered here, on the worker that runs its workflow tasks.
     control.registerActivitiesImplementations(deployActivities, templateRegistryActivities, templateLookup,
-        slotActivities);
+        slotActivities, batchSlotActivities);
   }
 
   @EventListener

@@ -1,7 +1,10 @@
 package dev.faaster.worker;
 
+import dev.faaster.activities.code.BatchCodeActivitiesImpl;
 import dev.faaster.activities.code.CachedCodeActivities;
+import dev.faaster.activities.route.BatchRouteActivitiesImpl;
 import dev.faaster.activities.route.DirectRouteActivities;
+import dev.faaster.activities.vm.BatchInstanceActivitiesImpl;
 import dev.faaster.activities.vm.LibvirtInstanceActivities;
 import dev.faaster.activities.vm.LibvirtTemplateActivities;
 import dev.faaster.activities.vm.NodeConfiguration;
@@ -46,12 +49,16 @@ public class NodeWorker {
       LibvirtTemplateActivities templateActivities,
       LibvirtInstanceActivities instanceActivities,
       CachedCodeActivities codeActivities,
-      DirectRouteActivities routeActivities) {
+      DirectRouteActivities routeActivities,
+      BatchInstanceActivitiesImpl batchInstanceActivities,
+      BatchCodeActivitiesImpl batchCodeActivities,
+      BatchRouteActivitiesImpl batchRouteActivities) {
     this.client = client;
     this.node = node;
     this.factory = WorkerFactory.newInstance(client);
     Worker worker = factory.newWorker(NodeTaskQueues.of(node.id()));
-    worker.registerActivitiesImplementations(templateActivities, instanceActivities, codeActivities, routeActivities);
+    worker.registerActivitiesImplementations(templateActivities, instanceActivities, codeActivities, routeActivities,
+        batchInstanceActivities, batchCodeActivities, batchRouteActivities);
   }
 
   @EventListener
