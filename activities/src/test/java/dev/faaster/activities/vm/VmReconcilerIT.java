@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.faaster.registry.InstanceRecord;
 import dev.faaster.registry.InstanceRepository;
-import dev.faaster.vm.AgentClient;
+import dev.faaster.vm.AgentConnections;
 import dev.faaster.vm.AgentReadiness;
 import dev.faaster.vm.CloneFactory;
 import dev.faaster.vm.DomainRef;
@@ -66,6 +66,7 @@ class VmReconcilerIT implements TestPropertyProvider {
   @Inject InstanceRepository instances;
   @Inject NodeTemplates nodeTemplates;
   @Inject CloneFactory clones;
+  @Inject AgentConnections connections;
   @Inject Hypervisor hypervisor;
   @Inject VmSettings settings;
 
@@ -184,9 +185,10 @@ class VmReconcilerIT implements TestPropertyProvider {
             .as("QEMU %d of orphan %s", e.getValue(), e.getKey()).isFalse();
       }
       assertThat(instances.findById(recorded.instanceId()).orElseThrow().state()).isEqualTo(InstanceRecord.READY);
-      try (AgentClient agent = AgentClient.connect(socketOf(recorded), AGENT)) {
-        assertThat(agent.ping(AGENT).instanceId()).isEqualTo(recorded.instanceId());
-      }
+      // Through the node's own connection: an agent port takes one host at a time, and the node
+      // keeps its connection to a running instance.
+      assertThat(connections.acquire(socketOf(recorded), AGENT).ping(AGENT).instanceId())
+          .isEqualTo(recorded.instanceId());
       clones.discard(template);
       assertThat(clones.liveNames()).doesNotContainAnyElementsOf(inFlight);
     } finally {
