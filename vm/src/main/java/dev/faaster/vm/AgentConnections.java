@@ -9,10 +9,12 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * One long-lived host connection per running instance's agent, shared by everything on this node
- * that talks to it (identity, code loading, invocations). Why not a connection per step: when the
- * host disconnects, the guest agent goes back to waiting for a host, and under TCG noticing the next
- * connection costs it tens to hundreds of milliseconds, once per reconnect, on the cold path.
+ * One long-lived host connection per running instance's agent, shared by everything in this process
+ * that talks to it (identity, code loading, and invocations when the router runs here too). Why not
+ * a connection per step: when the host disconnects, the guest agent goes back to waiting for a host,
+ * and under TCG noticing the next connection costs it tens to hundreds of milliseconds, once per
+ * reconnect, on the cold path. An agent port takes one host at a time: whoever holds the connection
+ * is the only one who can talk to that guest.
  */
 @Singleton
 public final class AgentConnections implements AutoCloseable {
