@@ -1,5 +1,8 @@
 package dev.faaster.workflows.coldstart;
 
+import static dev.faaster.workflows.RecordedHistories.activityTypes;
+import static dev.faaster.workflows.RecordedHistories.localActivityMarkers;
+import static dev.faaster.workflows.RecordedHistories.lastEventType;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.catchThrowable;
@@ -11,14 +14,10 @@ import dev.faaster.workflows.route.RouteActivities;
 import dev.faaster.workflows.schedule.SlotActivities;
 import io.temporal.activity.ActivityOptions;
 import io.temporal.api.enums.v1.EventType;
-import io.temporal.api.history.v1.HistoryEvent;
-import io.temporal.common.WorkflowExecutionHistory;
-import io.temporal.testing.WorkflowHistoryLoader;
 import io.temporal.testing.WorkflowReplayer;
 import io.temporal.worker.NonDeterministicException;
 import io.temporal.workflow.Workflow;
 import java.time.Duration;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -75,25 +74,6 @@ class ColdStartWorkflowReplayTest {
     assertThat(thrown)
         .isInstanceOf(RuntimeException.class)
         .hasMessageContaining(NonDeterministicException.class.getName());
-  }
-
-  private static List<String> activityTypes(String resource) throws Exception {
-    return WorkflowHistoryLoader.readHistoryFromResource(resource).getEvents().stream()
-        .filter(HistoryEvent::hasActivityTaskScheduledEventAttributes)
-        .map(event -> event.getActivityTaskScheduledEventAttributes().getActivityType().getName())
-        .toList();
-  }
-
-  private static long localActivityMarkers(String resource) throws Exception {
-    return WorkflowHistoryLoader.readHistoryFromResource(resource).getEvents().stream()
-        .filter(HistoryEvent::hasMarkerRecordedEventAttributes)
-        .filter(event -> event.getMarkerRecordedEventAttributes().getMarkerName().equals("LocalActivity"))
-        .count();
-  }
-
-  private static EventType lastEventType(String resource) throws Exception {
-    WorkflowExecutionHistory history = WorkflowHistoryLoader.readHistoryFromResource(resource);
-    return history.getLastEvent().getEventType();
   }
 
   /** The same workflow type with the slot freed first: replaying recorded retirements must refuse it. */

@@ -1,5 +1,8 @@
 package dev.faaster.workflows.coldstart;
 
+import static dev.faaster.workflows.RecordedHistories.activityTypes;
+import static dev.faaster.workflows.RecordedHistories.localActivityMarkers;
+import static dev.faaster.workflows.RecordedHistories.lastEventType;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.catchThrowable;
@@ -12,9 +15,6 @@ import dev.faaster.workflows.route.BatchRouteActivities;
 import dev.faaster.workflows.schedule.BatchSlotActivities;
 import io.temporal.activity.ActivityOptions;
 import io.temporal.api.enums.v1.EventType;
-import io.temporal.api.history.v1.HistoryEvent;
-import io.temporal.common.WorkflowExecutionHistory;
-import io.temporal.testing.WorkflowHistoryLoader;
 import io.temporal.testing.WorkflowReplayer;
 import io.temporal.worker.NonDeterministicException;
 import io.temporal.workflow.Workflow;
@@ -65,25 +65,6 @@ class ProvisionInstancesWorkflowReplayTest {
     assertThat(thrown)
         .isInstanceOf(RuntimeException.class)
         .hasMessageContaining(NonDeterministicException.class.getName());
-  }
-
-  private static List<String> activityTypes(String resource) throws Exception {
-    return WorkflowHistoryLoader.readHistoryFromResource(resource).getEvents().stream()
-        .filter(HistoryEvent::hasActivityTaskScheduledEventAttributes)
-        .map(event -> event.getActivityTaskScheduledEventAttributes().getActivityType().getName())
-        .toList();
-  }
-
-  private static long localActivityMarkers(String resource) throws Exception {
-    return WorkflowHistoryLoader.readHistoryFromResource(resource).getEvents().stream()
-        .filter(HistoryEvent::hasMarkerRecordedEventAttributes)
-        .filter(event -> event.getMarkerRecordedEventAttributes().getMarkerName().equals("LocalActivity"))
-        .count();
-  }
-
-  private static EventType lastEventType(String resource) throws Exception {
-    WorkflowExecutionHistory history = WorkflowHistoryLoader.readHistoryFromResource(resource);
-    return history.getLastEvent().getEventType();
   }
 
   /** The same workflow type with the slots freed first: replaying recorded retirements must refuse it. */

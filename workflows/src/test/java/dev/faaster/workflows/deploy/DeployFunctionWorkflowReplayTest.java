@@ -1,19 +1,17 @@
 package dev.faaster.workflows.deploy;
 
+import static dev.faaster.workflows.RecordedHistories.activityTypes;
+import static dev.faaster.workflows.RecordedHistories.lastEventType;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
 import io.temporal.activity.ActivityOptions;
 import io.temporal.api.enums.v1.EventType;
-import io.temporal.api.history.v1.HistoryEvent;
-import io.temporal.common.WorkflowExecutionHistory;
-import io.temporal.testing.WorkflowHistoryLoader;
 import io.temporal.testing.WorkflowReplayer;
 import io.temporal.worker.NonDeterministicException;
 import io.temporal.workflow.Workflow;
 import java.time.Duration;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -65,18 +63,6 @@ class DeployFunctionWorkflowReplayTest {
         .hasMessageContaining(NonDeterministicException.class.getName())
         .hasMessageContaining("StorePackage")
         .hasMessageContaining("VerifyPackage");
-  }
-
-  private static List<String> activityTypes(String resource) throws Exception {
-    WorkflowExecutionHistory history = WorkflowHistoryLoader.readHistoryFromResource(resource);
-    return history.getEvents().stream()
-        .filter(HistoryEvent::hasActivityTaskScheduledEventAttributes)
-        .map(event -> event.getActivityTaskScheduledEventAttributes().getActivityType().getName())
-        .toList();
-  }
-
-  private static EventType lastEventType(String resource) throws Exception {
-    return WorkflowHistoryLoader.readHistoryFromResource(resource).getLastEvent().getEventType();
   }
 
   /** The same workflow type with the verification step dropped: replaying old deploys must refuse it. */
