@@ -46,6 +46,12 @@ stop_pid() {
     if pid_alive "$pid"; then
       warn "$name (pid $pid) did not stop in ${timeout}s; killing it"
       kill -KILL "$pid" 2>/dev/null || true
+      # SIGKILL is asynchronous: wait until the process is gone (and its sockets closed) so a
+      # caller that starts something on the same port right after us doesn't find it taken.
+      for ((i = 0; i < 50; i++)); do
+        pid_alive "$pid" || break
+        sleep 0.1
+      done
     fi
   fi
   # Reap it when it is a child of this shell (no-op otherwise).

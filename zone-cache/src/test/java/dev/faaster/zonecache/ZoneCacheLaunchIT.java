@@ -17,6 +17,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -109,7 +110,8 @@ class ZoneCacheLaunchIT {
     Result stopped = run(List.of("bash", script.toString(), "stop", "--pid-file", pidFile.toString()), Map.of());
 
     assertThat(stopped.exitCode()).isZero();
-    assertThat(listening(port)).as("something listens on the zone cache's port after stop").isFalse();
+    assertThat(stillListeningAfter(port, Duration.ofSeconds(5)))
+        .as("something listens on the zone cache's port 5 s after stop").isFalse();
     assertThat(pidFile).doesNotExist();
   }
 
@@ -197,6 +199,21 @@ class ZoneCacheLaunchIT {
     } catch (IOException e) {
       return "(no log: " + e.getMessage() + ")";
     }
+  }
+
+  /**
+   * Whether the port still accepts connections after waiting up to {@code grace} for it to close.
+   * The script returns once the process is gone; the kernel may still be tearing its sockets down.
+   */
+  static boolean stillListeningAfter(int port, Duration grace) throws InterruptedException {
+    long deadline = System.nanoTime() + grace.toNanos();
+    while (listening(port)) {
+      if (System.nanoTime() > deadline) {
+        return true;
+      }
+      Thread.sleep(100);
+    }
+    return false;
   }
 
   static boolean listening(int port) {
