@@ -89,7 +89,13 @@ XML
       if $fresh; then rm -f "$db" "$db-wal" "$db-shm" "$db-journal"; fi
       log "starting Temporal dev server: gRPC 127.0.0.1:$port, Web UI http://127.0.0.1:$ui_port, store $db, log $logf"
       : >"$logf"
+      # history.transferProcessorMaxPollRPS (default 20 per shard, and the dev server has one shard)
+      # spaces the history service's reads of new workflow and activity tasks 50 ms apart: every
+      # step of a workflow waited up to 50 ms for it (an empty workflow took 50 ms, one activity
+      # 150 ms). 1000 leaves the reader notified at once; infra/compose/temporal-dynamicconfig.yaml
+      # sets the same for docker-compose.
       nohup "$TEMPORAL_BIN" server start-dev \
+        --dynamic-config-value history.transferProcessorMaxPollRPS=1000 \
         --ip 127.0.0.1 --port "$port" --ui-port "$ui_port" \
         --db-filename "$db" \
         --namespace default \

@@ -121,6 +121,34 @@ class ComposeConfigurationTest {
         assertThat(temporalAddressViolations(compose)).isEmpty();
     }
 
+    /**
+     * The Temporal service loads the repository's dynamic config, which lifts the history service's
+     * transfer-queue poll rate (the default 20/s per shard adds up to 50 ms to every workflow step).
+     */
+    @Test
+    void temporalLoadsTheDynamicConfigThatLiftsTheTransferQueuePollRate() throws IOException {
+        Map<String, Object> temporal = services(compose).get("temporal");
+        String configPath = environment(temporal).get("DYNAMIC_CONFIG_FILE_PATH");
+        assertThat(configPath).as("temporal's DYNAMIC_CONFIG_FILE_PATH").isNotBlank();
+        // auto-setup resolves a relative path against /etc/temporal.
+        String inContainer = configPath.startsWith("/") ? configPath : "/etc/temporal/" + configPath;
+        @SuppressWarnings("unchecked")
+        List<String> volumes = (List<String>) temporal.getOrDefault("volumes", List.of());
+        String source = volumes.stream()
+                .map(String::valueOf)
+                .map(volume -> volume.split(":"))
+                .filter(parts -> parts.length >= 2 && parts[1].equals(inContainer))
+                .map(parts -> parts[0])
+                .findFirst()
+                .orElse(null);
+        assertThat(source).as("a volume mounting %s", inContainer).isNotNull();
+        Map<String, Object> dynamicConfig =
+                parseYaml(Files.readString(repoRoot().resolve(source), StandardCharsets.UTF_8));
+        assertThat(String.valueOf(dynamicConfig.get("history.transferProcessorMaxPollRPS")))
+                .as("history.transferProcessorMaxPollRPS in %s", source)
+                .contains("value=1000");
+    }
+
     // ---------------------------------------------------------------------------------------------
     // The checks. Each returns human-readable violations, empty when the document is fine.
 
