@@ -40,6 +40,17 @@ public final class AgentConnections implements AutoCloseable {
     return fresh;
   }
 
+  /**
+   * Takes over {@code client}, an open connection to the agent at {@code socket} (the one a
+   * readiness probe answered on), as that agent's connection; one already held is closed.
+   */
+  public void adopt(Path socket, AgentClient client) {
+    AgentClient previous = open.put(socket, client);
+    if (previous != null && previous != client) {
+      previous.close();
+    }
+  }
+
   /** Closes and forgets the connection (after it broke, or when the instance goes). Idempotent. */
   public void close(Path socket) {
     AgentClient client = open.remove(socket);

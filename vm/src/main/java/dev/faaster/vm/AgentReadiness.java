@@ -15,10 +15,18 @@ public final class AgentReadiness implements AgentProbe {
 
   @Override
   public void awaitAnswer(Path agentSocket, Duration timeout) throws InterruptedException {
+    connectWhenReady(agentSocket, timeout).close();
+  }
+
+  /** The connection that saw the agent ready, left open: the caller owns it. */
+  @Override
+  public AgentClient connectWhenReady(Path agentSocket, Duration timeout) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     AgentException last = null;
     while (System.nanoTime() - deadline < 0) {
-      try (AgentClient c = AgentClient.connect(agentSocket, left(deadline))) {
+      AgentClient c = null;
+      try {
+        c = AgentClient.connect(agentSocket, left(deadline));
         AgentMessages.Status st = c.awaitReady(left(deadline));
         while (!st.runtimeReady()) {
           if (System.nanoTime() - deadline >= 0) {
@@ -27,11 +35,17 @@ public final class AgentReadiness implements AgentProbe {
           Thread.sleep(20);
           st = c.ping(left(deadline));
         }
-        return;
+        AgentClient ready = c;
+        c = null;
+        return ready;
       } catch (AgentException e) {
         last = e;
         if (System.nanoTime() - deadline < 0) {
           Thread.sleep(10);
+        }
+      } finally {
+        if (c != null) {
+          c.close();
         }
       }
     }

@@ -1,6 +1,8 @@
 package dev.faaster.vm;
 
+import io.micronaut.core.annotation.Nullable;
 import jakarta.annotation.PreDestroy;
+import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -55,10 +57,28 @@ public final class CloneFactory implements AutoCloseable {
   /** Every domain this factory created and nobody destroyed yet, pending or restored. */
   private final java.util.Set<String> live = ConcurrentHashMap.newKeySet();
 
+  /**
+   * Where the connection that saw each new instance's agent answer is kept for whoever talks to it
+   * next (identity, code, invocations); null: it is closed, and the next user reconnects.
+   */
+  private final @Nullable AgentConnections connections;
+
+  /** A factory that closes the connection its readiness check used (tools, benchmarks, tests). */
   public CloneFactory(Hypervisor hypervisor, AgentProbe agent, VmSettings settings) {
+    this(hypervisor, agent, settings, null);
+  }
+
+  /**
+   * A factory that leaves each new instance's agent connection open in {@code connections}: a
+   * reconnect costs the guest a wake-up on the cold path. {@link #destroy} closes it.
+   */
+  @Inject
+  public CloneFactory(
+      Hypervisor hypervisor, AgentProbe agent, VmSettings settings, @Nullable AgentConnections connections) {
     this.hypervisor = hypervisor;
     this.agent = agent;
     this.settings = settings;
+    this.connections = connections;
   }
 
   /** A clone whose QEMU runs and listens for the template's state. */
@@ -117,7 +137,7 @@ public final class CloneFactory implements AutoCloseable {
         }
       }
       long resumed = System.nanoTime();
-      agent.awaitAnswer(clone.paths().agentSocket(), remaining(deadline));
+      awaitAgent(clone.paths().agentSocket(), remaining(deadline));
       long answered = System.nanoTime();
       Instance.Timings timings = new Instance.Timings(clone.startedAt(), clone.processStart(), pooled, restoreStarted,
           Duration.ofNanos(loaded - t0), Duration.ofNanos(resumed - t0), Duration.ofNanos(answered - t0));
@@ -160,7 +180,7 @@ public final class CloneFactory implements AutoCloseable {
       live.add(id.name());
       hypervisor.create(DomainXml.render(template.definition(), VmRole.BOOT, id, paths));
       long created = System.nanoTime();
-      agent.awaitAnswer(paths.agentSocket(), settings.bootTimeout());
+      awaitAgent(paths.agentSocket(), settings.bootTimeout());
       Duration answered = Duration.ofNanos(System.nanoTime() - t0);
       Instance.Timings timings = new Instance.Timings(startedAt, Duration.ofNanos(created - t0), false, startedAt,
           answered, answered, answered);
@@ -185,10 +205,13 @@ public final class CloneFactory implements AutoCloseable {
   public boolean destroy(String name) {
     boolean existed;
     live.remove(name);
+    DomainPaths p = DomainPaths.of(settings.runDir(), name);
+    if (connections != null) {
+      connections.close(p.agentSocket());
+    }
     try {
       existed = hypervisor.destroy(name);
     } finally {
-      DomainPaths p = DomainPaths.of(settings.runDir(), name);
       TemplateBuilder.deleteQuietly(p.agentSocket());
       TemplateBuilder.deleteQuietly(p.migrationSocket());
       TemplateBuilder.deleteQuietly(p.console());
@@ -301,6 +324,15 @@ public final class CloneFactory implements AutoCloseable {
 
   private ConcurrentLinkedDeque<PendingClone> pool(TemplateImage template) {
     return pools.computeIfAbsent(template.id(), k -> new ConcurrentLinkedDeque<>());
+  }
+
+  /** Waits for the agent; the connection it answered on stays open in {@link #connections} if set. */
+  private void awaitAgent(Path agentSocket, Duration timeout) throws InterruptedException {
+    if (connections == null) {
+      agent.awaitAnswer(agentSocket, timeout);
+    } else {
+      connections.adopt(agentSocket, agent.connectWhenReady(agentSocket, timeout));
+    }
   }
 
   private void destroyQuietly(String name) {

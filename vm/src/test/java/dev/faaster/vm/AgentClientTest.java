@@ -226,6 +226,30 @@ class AgentClientTest {
   }
 
   @Test
+  void readinessHandsOverTheConnectionItSawTheAgentReadyOn() throws Exception {
+    try (FakeAgent fresh = new FakeAgent(dir.resolve("fresh.agent"));
+        AgentClient handed = new AgentReadiness().connectWhenReady(fresh.socket, T)) {
+      assertThat(handed.ping(T).runtimeReady()).isTrue();
+      assertThat(fresh.accepted).hasValue(1);
+      assertThat(fresh.ended).hasValue(0);
+    }
+  }
+
+  @Test
+  void awaitAnswerClosesTheConnectionItUsed() throws Exception {
+    try (FakeAgent fresh = new FakeAgent(dir.resolve("fresh.agent"))) {
+      new AgentReadiness().awaitAnswer(fresh.socket, T);
+
+      assertThat(fresh.accepted).hasValue(1);
+      long deadline = System.nanoTime() + T.toNanos();
+      while (fresh.ended.get() == 0 && System.nanoTime() < deadline) {
+        Thread.sleep(5);
+      }
+      assertThat(fresh.ended).hasValue(1);
+    }
+  }
+
+  @Test
   void readinessGivesUpAtTheBound() {
     agent.runtimeReady = false;
     long t0 = System.nanoTime();

@@ -215,6 +215,45 @@ class CloneFactoryTest {
   }
 
   @Test
+  void theConnectionTheAgentAnsweredOnIsKeptForTheNextUserAndClosedOnDestroy() throws Exception {
+    AgentConnections connections = new AgentConnections();
+    List<FakeAgent> agents = new java.util.concurrent.CopyOnWriteArrayList<>();
+    AgentProbe probe = new AgentProbe() {
+      @Override
+      public void awaitAnswer(Path agentSocket, Duration timeout) {
+        throw new AssertionError("a factory that keeps connections must not probe and close");
+      }
+
+      @Override
+      public AgentClient connectWhenReady(Path agentSocket, Duration timeout) throws InterruptedException {
+        try {
+          agents.add(new FakeAgent(agentSocket)); // the guest's end, as QEMU would offer it
+        } catch (java.io.IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+        return AgentClient.connect(agentSocket, timeout);
+      }
+    };
+    factory.close();
+    factory = new CloneFactory(hv, probe, settings, connections);
+
+    Instance instance = factory.restore(template);
+    FakeAgent agent = agents.get(0);
+    AgentClient next = connections.acquire(instance.agentSocket(), Duration.ofSeconds(1));
+
+    assertThat(next.ping(Duration.ofSeconds(1)).runtimeReady()).isTrue();
+    assertThat(agent.accepted).as("host connections the guest saw").hasValue(1);
+
+    factory.destroy(instance.name());
+    long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+    while (agent.ended.get() == 0 && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+    assertThat(agent.ended).as("connections closed by destroy").hasValue(1);
+    agent.close();
+  }
+
+  @Test
   void destroyIsIdempotent() {
     Instance i = factory.restore(template);
     assertThat(factory.destroy(i.name())).isTrue();

@@ -16,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
 /**
@@ -30,6 +31,9 @@ final class FakeAgent implements AutoCloseable {
 
   final Path socket;
   final List<AgentFrame> received = new CopyOnWriteArrayList<>();
+  /** Host connections accepted, and those the host has since closed. */
+  final AtomicInteger accepted = new AtomicInteger();
+  final AtomicInteger ended = new AtomicInteger();
   volatile boolean runtimeReady = true;
   volatile boolean announce = true;
   /** Fault hook: a request -> raw bytes to write instead of the normal reply (empty: no reply). */
@@ -52,6 +56,7 @@ final class FakeAgent implements AutoCloseable {
     while (server.isOpen()) {
       try {
         SocketChannel c = server.accept();
+        accepted.incrementAndGet();
         Thread t = new Thread(() -> serve(c), "fake-agent-conn");
         t.setDaemon(true);
         t.start();
@@ -62,6 +67,14 @@ final class FakeAgent implements AutoCloseable {
   }
 
   private void serve(SocketChannel c) {
+    try {
+      serveFrames(c);
+    } finally {
+      ended.incrementAndGet();
+    }
+  }
+
+  private void serveFrames(SocketChannel c) {
     try (c; InputStream in = Channels.newInputStream(c); OutputStream out = Channels.newOutputStream(c)) {
       if (announce) {
         write(out, frame(AgentFrame.READY_REPLY, 0, status()));
