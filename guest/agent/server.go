@@ -178,7 +178,8 @@ func (s *Server) handle(c *conn, f protocol.Frame) bool {
 	case protocol.TypeSetIdentity:
 		var req protocol.IdentityRequest
 		if decodeMeta(c, f, &req) {
-			s.job(c, f, func(ctx context.Context) func() { return s.setIdentity(c, f, req) })
+			received := time.Now()
+			s.job(c, f, func(ctx context.Context) func() { return s.setIdentity(c, f, req, received) })
 		}
 	case protocol.TypeLoadCode:
 		var req protocol.LoadCodeRequest
@@ -225,7 +226,8 @@ func (s *Server) job(c *conn, f protocol.Frame, fn func(ctx context.Context) (re
 	return true
 }
 
-func (s *Server) setIdentity(c *conn, f protocol.Frame, req protocol.IdentityRequest) func() {
+func (s *Server) setIdentity(c *conn, f protocol.Frame, req protocol.IdentityRequest, received time.Time) func() {
+	started := time.Now()
 	if s.cfg.Identity == nil {
 		return func() { c.fail(f.RequestID, protocol.CodeIdentityFailed, "identity not supported here", "") }
 	}
@@ -236,6 +238,10 @@ func (s *Server) setIdentity(c *conn, f protocol.Frame, req protocol.IdentityReq
 	if err != nil {
 		d, _ := json.Marshal(rep)
 		return func() { c.fail(f.RequestID, protocol.CodeIdentityFailed, err.Error(), "applied so far: "+string(d)) }
+	}
+	if rep.StepsMicros != nil {
+		// Frame read to job running: a goroutine start, which a just-restored guest may make slow.
+		rep.StepsMicros["jobStart"] = started.Sub(received).Microseconds()
 	}
 	s.mu.Lock()
 	s.instanceID = req.InstanceID

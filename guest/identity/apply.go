@@ -109,35 +109,51 @@ func Validate(req protocol.IdentityRequest, entropy []byte) error {
 // configures the network interface. A failure stops there and is returned with what was
 // done so far; the request is idempotent, so the host may send it again.
 func (a *Applier) Apply(req protocol.IdentityRequest, entropy []byte) (protocol.IdentityReply, error) {
-	rep := protocol.IdentityReply{InstanceID: req.InstanceID, Hostname: req.Hostname, Network: protocol.NetworkNotRequested}
+	rep := protocol.IdentityReply{InstanceID: req.InstanceID, Hostname: req.Hostname, Network: protocol.NetworkNotRequested,
+		StepsMicros: map[string]int64{}}
 	if err := Validate(req, entropy); err != nil {
 		return rep, err
+	}
+	last := time.Now()
+	step := func(name string) {
+		now := time.Now()
+		rep.StepsMicros[name] = now.Sub(last).Microseconds()
+		last = now
 	}
 	if err := a.Entropy.AddEntropy(entropy); err != nil {
 		return rep, err
 	}
 	rep.EntropyBytes = len(entropy)
+	step("entropy")
 	if err := a.Entropy.Reseed(); err != nil {
 		return rep, err
 	}
 	rep.KernelReseeded = true
+	step("kernelReseed")
 	if a.RuntimeReseed != nil {
 		if err := a.RuntimeReseed(); err != nil {
 			return rep, fmt.Errorf("runtime reseed: %w", err)
 		}
 		rep.RuntimeReseeded = true
+		step("runtimeReseed")
 	}
 	if req.UnixTimeMs > 0 {
 		if err := a.SetClock(time.UnixMilli(req.UnixTimeMs)); err != nil {
 			return rep, fmt.Errorf("set clock: %w", err)
 		}
 		rep.ClockSet = true
+		// The clock moved: measure the next step from here.
+		last = time.Now()
+		rep.StepsMicros["clock"] = 0
 	}
 	if err := a.SetHostname(req.Hostname); err != nil {
 		return rep, fmt.Errorf("sethostname: %w", err)
 	}
+	step("hostname")
 	if req.IP == "" && req.MAC == "" {
-		return rep, a.writeHosts(req.Hostname, "")
+		err := a.writeHosts(req.Hostname, "")
+		step("hosts")
+		return rep, err
 	}
 	iface, err := a.pickInterface(req.Interface)
 	if err != nil {
@@ -145,18 +161,22 @@ func (a *Applier) Apply(req protocol.IdentityRequest, entropy []byte) (protocol.
 	}
 	if iface == "" {
 		rep.Network = protocol.NetworkNoInterface
-		return rep, a.writeHosts(req.Hostname, "")
+		step("network")
+		err := a.writeHosts(req.Hostname, "")
+		step("hosts")
+		return rep, err
 	}
 	rep.Interface = iface
 	if err := a.configure(iface, req); err != nil {
 		return rep, err
 	}
 	rep.Network = protocol.NetworkConfigured
-	return rep, a.writeHosts(req.Hostname, req.IP)
+	step("network")
+	err = a.writeHosts(req.Hostname, req.IP)
+	step("hosts")
+	return rep, err
 }
 
-// pickInterface returns the named interface if it exists, else the first non-loopback one
-// in name order, else "".
 func (a *Applier) pickInterface(want string) (string, error) {
 	entries, err := os.ReadDir(a.NetDir)
 	if err != nil {

@@ -96,6 +96,12 @@ func TestApplyReseedsBeforeAnythingElse(t *testing.T) {
 	if !strings.Contains(string(hosts), "10.0.2.15\tfn-1") {
 		t.Fatalf("hosts file %q", hosts)
 	}
+	// Every step is timed, so the host can see where a slow identity went.
+	for _, step := range []string{"entropy", "kernelReseed", "runtimeReseed", "clock", "hostname", "network", "hosts"} {
+		if us, ok := rep.StepsMicros[step]; !ok || us < 0 {
+			t.Fatalf("step %s: %d µs (present %v) in %v", step, us, ok, rep.StepsMicros)
+		}
+	}
 }
 
 func TestApplyWithoutInterfaceStillReseedsAndNamesHost(t *testing.T) {

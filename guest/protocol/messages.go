@@ -69,6 +69,9 @@ type IdentityReply struct {
 	KernelReseeded  bool   `json:"kernelReseeded"`
 	RuntimeReseeded bool   `json:"runtimeReseeded"`
 	ClockSet        bool   `json:"clockSet"`
+	// StepsMicros is how long each step took in the guest, in microseconds (entropy,
+	// kernelReseed, runtimeReseed, clock, hostname, network, hosts): where a slow identity goes.
+	StepsMicros map[string]int64 `json:"stepsMicros,omitempty"`
 }
 
 // LoadCodeRequest is the meta of LOAD_CODE (0x04); the body holds the zip when Path is empty.

@@ -3,6 +3,7 @@ package dev.faaster.vm;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import io.micronaut.core.annotation.Nullable;
 import java.util.Map;
 
 /**
@@ -58,7 +59,10 @@ public final class AgentMessages {
     }
   }
 
-  /** Meta of IDENTITY_SET (0x83). */
+  /**
+   * Meta of IDENTITY_SET (0x83). {@code stepsMicros}: how long each step took in the guest, in
+   * microseconds (null from an agent that doesn't report it).
+   */
   @JsonIgnoreProperties(ignoreUnknown = true)
   public record IdentityReply(
       String instanceId,
@@ -68,7 +72,8 @@ public final class AgentMessages {
       int entropyBytes,
       boolean kernelReseeded,
       boolean runtimeReseeded,
-      boolean clockSet) {}
+      boolean clockSet,
+      @Nullable Map<String, Long> stepsMicros) {}
 
   /** Meta of LOAD_CODE (0x04); the request body carries the zip unless {@code path} is set. */
   @JsonInclude(JsonInclude.Include.NON_EMPTY)

@@ -93,21 +93,26 @@ public class LibvirtInstanceActivities implements InstanceActivities {
             .orElseThrow(
                 () -> ApplicationFailure.newNonRetryableFailure(
                     "template " + templateId + " is not on node " + node.id(), InstanceFailureTypes.TEMPLATE_NOT_ON_NODE));
+    long started = System.nanoTime();
     Instance vm = make.apply(template);
     try {
+      long made = System.nanoTime();
       String hostname = hostnameOf(instanceId);
       // Kept open for the code and the invocations: a reconnect costs the guest a wake-up each.
       AgentClient agent = connections.acquire(vm.agentSocket(), AGENT_TIMEOUT);
       // A fresh identity and fresh entropy: clones of one template must not share either.
-      agent.setIdentity(
+      AgentMessages.IdentityReply identity = agent.setIdentity(
           AgentMessages.IdentityRequest.of(instanceId, hostname, vm.identity().mac(), clock.millis()), AGENT_TIMEOUT);
+      long identified = System.nanoTime();
       var now = clock.instant();
       InstanceRecord record =
           instances.save(
               new InstanceRecord(instanceId, node.id(), templateId, vm.name(), vm.identity().uuid().toString(),
                   vm.identity().mac(), hostname, null, InstanceRecord.READY, now, now));
-      log.info("instance {} restored as {} in {} ms{}", instanceId, vm.name(), vm.timings().agentAnswered().toMillis(),
-          vm.timings().pooled() ? " (pre-created)" : "");
+      log.info("instance {} restored as {} in {} ms{}: made {} ms, identity {} ms (in the guest, µs: {}), recorded {} ms",
+          instanceId, vm.name(), vm.timings().agentAnswered().toMillis(), vm.timings().pooled() ? " (pre-created)" : "",
+          (made - started) / 1_000_000, (identified - made) / 1_000_000, identity.stepsMicros(),
+          (System.nanoTime() - identified) / 1_000_000);
       return handle(record, vm.timings().agentAnswered().toMillis(), vm.timings().pooled());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
