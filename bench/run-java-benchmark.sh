@@ -60,7 +60,10 @@ if $with_temporal; then
   export FAASTER_BENCH_TEMPORAL_ADDRESS="127.0.0.1:$port"
 fi
 
-log "bench: running $main_class"
-export FAASTER_BENCH_RESULTS="$ROOT/bench/results"
-java -Duser.timezone=UTC -Dlogback.configurationFile="$ROOT/bench/logback-bench.xml" \
+platform_log="$ROOT/.data/bench/${main_class##*.}-platform.log"
+mkdir -p "$(dirname "$platform_log")"
+log "bench: running $main_class (the platform's log: $platform_log)"
+export FAASTER_BENCH_RESULTS="${FAASTER_BENCH_RESULTS:-$ROOT/bench/results}"
+java ${FAASTER_BENCH_JAVA_OPTS:-} -Duser.timezone=UTC -Dlogback.configurationFile="$ROOT/bench/logback-bench.xml" \
+  -Dfaaster.bench.platform-log="$platform_log" \
   -cp "$classpath" "$main_class" "$@"

@@ -150,20 +150,25 @@ public class InvocationRouter {
       ready = instance.started;
     }
 
+    long invokeStarted = System.nanoTime();
     InvocationOutcome outcome = run(ready, target.version(), event, invocationId);
+    long finished = System.nanoTime();
     switch (outcome.status()) {
       case TIMEOUT -> retire(pool, instance, "timeout", target);
       case CRASHED -> retire(pool, instance, "crashed", target);
       default -> pool.release(instance, clock.instant());
     }
-    metrics.invocation(target, cold, outcome.status(), System.nanoTime() - began);
+    metrics.invocation(target, cold, outcome.status(), finished - began);
     log.atInfo()
-        .setMessage("invoked {} version {} on {} ({}, {})")
+        .setMessage("invoked {} version {} on {} ({}, {}) in {} ms: invoke {} ms, {} ms in the guest")
         .addArgument(target.functionName())
         .addArgument(target.versionNumber())
         .addArgument(instance.id)
         .addArgument(cold ? "cold" : "warm")
         .addArgument(outcome.status())
+        .addArgument(() -> millis(finished - began))
+        .addArgument(() -> millis(finished - invokeStarted))
+        .addArgument(() -> String.format(java.util.Locale.ROOT, "%.1f", outcome.durationMs()))
         .addKeyValue("tenant", target.tenantId())
         .addKeyValue("function", target.functionName())
         .addKeyValue("version", target.versionNumber())
@@ -173,6 +178,10 @@ public class InvocationRouter {
         .addKeyValue("outcome", outcome.status())
         .log();
     return new InvocationResult(outcome, instance.id, target.versionNumber(), cold, cold ? ready : null, invocationId);
+  }
+
+  private static String millis(long nanos) {
+    return String.format(java.util.Locale.ROOT, "%.1f", nanos / 1e6);
   }
 
   /** The cold start wait: the function's timeout, but at least the configured cold start allowance. */
