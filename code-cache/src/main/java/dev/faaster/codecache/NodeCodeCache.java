@@ -132,8 +132,6 @@ public final class NodeCodeCache implements AutoCloseable {
   /** A verified temporary file, or why a tier delivered none. */
   private record Fetched(Path temp, long sizeBytes, TierFailure failure) {}
 
-  private record PinKey(String holderId, String sha256) {}
-
   private final L1Settings settings;
   private final Path directory;
   private final List<CodeTier> tiers;
@@ -148,7 +146,13 @@ public final class NodeCodeCache implements AutoCloseable {
 
   private final ConcurrentHashMap<String, CompletableFuture<Loaded>> inflight = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, CompletableFuture<PrefetchReport>> prefetches = new ConcurrentHashMap<>();
-  private final ConcurrentHashMap<PinKey, Lease> pinned = new ConcurrentHashMap<>();
+  /**
+   * Leases {@link #pin} took, by holder, then digest. An inner map is written only inside {@code
+   * pinned.compute} on its holder and read lock-free; {@link #unpin} removes it whole, so a pin
+   * either lands in the map unpin releases or in a fresh one that survives it. Memory only: a
+   * restarted node has no pins (and no instances holding them).
+   */
+  private final ConcurrentHashMap<String, Map<String, Lease>> pinned = new ConcurrentHashMap<>();
   private final Set<CompletableFuture<?>> background = ConcurrentHashMap.newKeySet();
   private final ThreadPoolExecutor backgroundPool;
   private final ScheduledExecutorService scrubScheduler;
@@ -266,38 +270,42 @@ public final class NodeCodeCache implements AutoCloseable {
    */
   public Lease pin(String holderId, String tenantId, String sha256) {
     Objects.requireNonNull(holderId, "holderId");
-    PinKey key = new PinKey(holderId, sha256);
-    Lease existing = pinned.get(key);
+    Map<String, Lease> held = pinned.get(holderId);
+    Lease existing = held == null ? null : held.get(sha256);
     if (existing != null) {
       return existing;
     }
     Lease lease = acquire(tenantId, sha256);
-    Lease raced = pinned.putIfAbsent(key, lease);
-    if (raced != null) {
+    Lease[] raced = new Lease[1];
+    pinned.compute(
+        holderId,
+        (holder, leases) -> {
+          Map<String, Lease> map = leases == null ? new ConcurrentHashMap<>(2) : leases;
+          raced[0] = map.putIfAbsent(sha256, lease);
+          return map;
+        });
+    if (raced[0] != null) {
       lease.close();
-      return raced;
+      return raced[0];
     }
     return lease;
   }
 
   /**
-   * Releases every lease {@link #pin} took for {@code holderId}. Undoes {@link #pin}; tolerates a
-   * holder that never pinned anything (returns 0).
+   * Releases every lease {@link #pin} took for {@code holderId}, in time proportional to that
+   * holder's pins. Undoes {@link #pin}; tolerates a holder that never pinned anything (returns 0).
+   * A pin that races with it either is released by it or survives it whole.
    *
    * @return leases released
    */
   public int unpin(String holderId) {
-    int released = 0;
-    for (PinKey key : List.copyOf(pinned.keySet())) {
-      if (key.holderId().equals(holderId)) {
-        Lease lease = pinned.remove(key);
-        if (lease != null) {
-          lease.close();
-          released++;
-        }
-      }
+    Map<String, Lease> held = holderId == null ? null : pinned.remove(holderId);
+    if (held == null) {
+      return 0;
     }
-    return released;
+    // Removed from the outer map, the inner one has no writers left.
+    held.values().forEach(Lease::close);
+    return held.size();
   }
 
   /** Whether the package is on this node's disk (verified or still to be verified). */

@@ -507,6 +507,69 @@ class NodeCodeCacheTest {
   }
 
   @Test
+  void unpinReleasesEveryPinOfItsHolderAndNoPinOfAnother() {
+    TestPackage shared = TestPackage.random(KB);
+    TestPackage own = TestPackage.random(KB);
+    TestPackage others = TestPackage.random(KB);
+    origin.holding(shared, own, others);
+    NodeCodeCache cache = open(settings());
+
+    Lease sharedByOne = cache.pin("instance-1", TENANT, shared.sha256());
+    Lease ownByOne = cache.pin("instance-1", TENANT, own.sha256());
+    // "instance-10" shares a prefix with "instance-1" and one package with it.
+    Lease sharedByTen = cache.pin("instance-10", TENANT, shared.sha256());
+    Lease othersByTen = cache.pin("instance-10", TENANT, others.sha256());
+    Lease ownByTwo = cache.pin("instance-2", TENANT, own.sha256());
+
+    assertThat(cache.unpin("instance-1")).isEqualTo(2);
+
+    assertThat(List.of(sharedByOne, ownByOne)).allMatch(Lease::isClosed);
+    assertThat(List.of(sharedByTen, othersByTen, ownByTwo)).noneMatch(Lease::isClosed);
+    assertThat(cache.stats().pinnedEntries()).as("every package still has another holder").isEqualTo(3);
+    Lease again = cache.pin("instance-1", TENANT, shared.sha256());
+    assertThat(again).as("no closed lease of instance-1 is left to hand out").isNotSameAs(sharedByOne);
+    assertThat(again.isClosed()).isFalse();
+
+    assertThat(cache.unpin("instance-1")).isEqualTo(1);
+    assertThat(cache.unpin("instance-10")).isEqualTo(2);
+    assertThat(cache.unpin("instance-2")).isEqualTo(1);
+    assertThat(cache.stats().pinnedEntries()).isZero();
+  }
+
+  @Test
+  void concurrentPinsAndUnpinsOfManyHoldersLeaveNoLeaseBehind() throws Exception {
+    List<TestPackage> packages = Stream.generate(() -> TestPackage.random(KB)).limit(4).toList();
+    packages.forEach(origin::holding);
+    NodeCodeCache cache = open(settings());
+    int holders = 200;
+    ExecutorService threads = Executors.newFixedThreadPool(8);
+    try {
+      // Two workers pin each holder's packages at once: each (holder, package) keeps one lease.
+      List<Future<?>> pins = new ArrayList<>();
+      for (int w = 0; w < 2; w++) {
+        for (int h = 0; h < holders; h++) {
+          String holder = "instance-" + h;
+          pins.add(threads.submit(() -> packages.forEach(p -> cache.pin(holder, TENANT, p.sha256()))));
+        }
+      }
+      for (Future<?> pin : pins) {
+        pin.get(30, TimeUnit.SECONDS);
+      }
+      List<Future<Integer>> unpins = new ArrayList<>();
+      for (int h = 0; h < holders; h++) {
+        String holder = "instance-" + h;
+        unpins.add(threads.submit(() -> cache.unpin(holder)));
+      }
+      for (Future<Integer> unpin : unpins) {
+        assertThat(unpin.get(30, TimeUnit.SECONDS)).isEqualTo(packages.size());
+      }
+    } finally {
+      threads.shutdownNow();
+    }
+    assertThat(cache.stats().pinnedEntries()).isZero();
+  }
+
+  @Test
   void metricsCountRequestsBytesAndLatencyPerTierAndOutcome() {
     TestPackage p = TestPackage.random(10 * KB);
     origin.holding(p);
