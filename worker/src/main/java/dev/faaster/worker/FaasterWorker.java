@@ -7,6 +7,7 @@ import dev.faaster.activities.vm.RegistryTemplateLookup;
 import dev.faaster.activities.vm.TemplateRegistryActivitiesImpl;
 import dev.faaster.workflows.template.BuildTemplateWorkflowImpl;
 import dev.faaster.workflows.TaskQueues;
+import dev.faaster.workflows.invoke.AsyncInvocationWorkflowImpl;
 import dev.faaster.workflows.coldstart.ColdStartWorkflowImpl;
 import dev.faaster.workflows.coldstart.ProvisionInstancesWorkflowImpl;
 import dev.faaster.workflows.coldstart.RetireInstanceWorkflowImpl;
@@ -47,7 +48,7 @@ public class FaasterWorker {
     Worker control = factory.newWorker(TaskQueues.CONTROL);
     control.registerWorkflowImplementationTypes(DeployFunctionWorkflowImpl.class, BuildTemplateWorkflowImpl.class,
         ColdStartWorkflowImpl.class, RetireInstanceWorkflowImpl.class, ProvisionInstancesWorkflowImpl.class,
-        RetireInstancesWorkflowImpl.class);
+        RetireInstancesWorkflowImpl.class, AsyncInvocationWorkflowImpl.class);
     // Slot and template steps are local activities of the cold start (and of a provisioning batch):
     // registered here, on the worker that runs its workflow tasks.
     control.registerActivitiesImplementations(deployActivities, templateRegistryActivities, templateLookup,
