@@ -26,6 +26,7 @@ public final class ErrorCode {
   public static final String METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED";
   public static final String PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE";
   public static final String INVALID_QUALIFIER = "INVALID_QUALIFIER";
+  public static final String INVALID_INVOCATION_TYPE = "INVALID_INVOCATION_TYPE";
   public static final String INVALID_CONCURRENCY = "INVALID_CONCURRENCY";
   public static final String TOO_MANY_REQUESTS = "TOO_MANY_REQUESTS";
   public static final String DEPLOY_FAILED = "DEPLOY_FAILED";

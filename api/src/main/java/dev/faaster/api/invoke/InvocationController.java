@@ -13,6 +13,7 @@ import io.micronaut.http.MediaType;
 import io.micronaut.http.MutableHttpResponse;
 import io.micronaut.http.annotation.Body;
 import io.micronaut.http.annotation.Controller;
+import io.micronaut.http.annotation.Get;
 import io.micronaut.http.annotation.Header;
 import io.micronaut.http.annotation.Post;
 import io.micronaut.http.annotation.QueryValue;
@@ -27,7 +28,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 
-/** Synchronous invocation: the event in, the function's response out. */
+/**
+ * Invocations: synchronous (the event in, the function's response out) or, with {@value
+ * InvocationType#HEADER}: Event, asynchronous (202 at once, the outcome read later at its result URL).
+ */
 @Controller("/v1/functions/{name}/invocations")
 @ExecuteOn(TaskExecutors.BLOCKING)
 @Requires(property = "faaster.roles", pattern = ApiRole.PATTERN)
@@ -35,12 +39,21 @@ import java.io.UncheckedIOException;
 public class InvocationController {
 
   private final InvocationService invocations;
+  private final AsyncInvocationService events;
   private final InvocationSettings settings;
+  private final AsyncInvocationSettings eventSettings;
   private final JsonMapper json;
 
-  public InvocationController(InvocationService invocations, InvocationSettings settings, JsonMapper json) {
+  public InvocationController(
+      InvocationService invocations,
+      AsyncInvocationService events,
+      InvocationSettings settings,
+      AsyncInvocationSettings eventSettings,
+      JsonMapper json) {
     this.invocations = invocations;
+    this.events = events;
     this.settings = settings;
+    this.eventSettings = eventSettings;
     this.json = json;
   }
 
@@ -52,39 +65,85 @@ public class InvocationController {
               + " response; a function error (including a timeout) is also a 200, flagged with"
               + " X-Faaster-Function-Error: Unhandled and an {errorType, errorMessage, trace} body. X-Faaster-Cold-Start"
               + " says whether the invocation waited for a new instance, whose stages Server-Timing and"
-              + " X-Faaster-Cold-Start-Stages break down. 429 beyond the function's concurrency limit.")
+              + " X-Faaster-Cold-Start-Stages break down. 429 beyond the function's concurrency limit."
+              + " With X-Faaster-Invocation-Type: Event the event (at most 256 KiB) is accepted at once: 202 with"
+              + " its invocation id and result URL (also in Location); it runs in the background, a failed"
+              + " attempt is retried twice (1 s, then 2 s later), a throttled one until the event is 6 hours old.")
   @ApiResponse(responseCode = "200", description = "The function's response, or its error")
+  @ApiResponse(responseCode = "202", description = "Event accepted (X-Faaster-Invocation-Type: Event)")
+  @ApiResponse(responseCode = "400", description = "A malformed qualifier or invocation type")
   @ApiResponse(responseCode = "404", description = "No such function, version or alias")
-  @ApiResponse(responseCode = "413", description = "The event is larger than 6 MiB")
+  @ApiResponse(responseCode = "413", description = "The event is larger than 6 MiB (256 KiB for an Event)")
   @ApiResponse(responseCode = "429", description = "The function's concurrency limit is reached")
   @Post(consumes = MediaType.ALL, produces = MediaType.APPLICATION_JSON)
-  public HttpResponse<byte[]> invoke(
+  public HttpResponse<?> invoke(
       Caller caller,
       String name,
       @Parameter(description = "A version number or an alias name; default: the highest published version")
           @Nullable @QueryValue String qualifier,
+      @Parameter(description = "RequestResponse (default): wait for the response; Event: run in the background")
+          @Nullable @Header(InvocationType.HEADER) String invocationType,
       @Nullable @Header(HttpHeaders.CONTENT_LENGTH) Long contentLength,
       @Nullable @Body InputStream body) {
     String tenant = caller.tenant();
     InvocationService.checkQualifier(qualifier);
-    byte[] event = read(body, contentLength);
+    InvocationType type;
+    try {
+      type = InvocationType.fromHeader(invocationType);
+    } catch (ApiException e) {
+      close(body);
+      throw e;
+    }
+    if (type == InvocationType.EVENT) {
+      byte[] event = read(body, contentLength, eventSettings.maxPayloadBytes());
+      AsyncInvocationView accepted = events.accept(tenant, name, qualifier, event);
+      return HttpResponse.accepted()
+          .body(accepted)
+          .header(HttpHeaders.LOCATION, accepted.resultUrl())
+          .header(InvocationHeaders.INVOCATION_ID, accepted.invocationId())
+          .header(InvocationHeaders.VERSION, String.valueOf(accepted.version()));
+    }
+    byte[] event = read(body, contentLength, settings.maxPayloadBytes());
     InvocationResult result = invocations.invoke(tenant, name, qualifier, event);
     return response(result);
   }
 
-  private byte[] read(@Nullable InputStream body, @Nullable Long contentLength) {
-    int limit = settings.maxPayloadBytes();
+  @Operation(
+      summary = "Read an asynchronous invocation",
+      description =
+          "Where an event accepted with X-Faaster-Invocation-Type: Event stands: RUNNING (also while it waits"
+              + " to retry), SUCCEEDED with the function's response (JSON, up to 256 KiB kept), or FAILED with the"
+              + " last attempt's error, or why no attempt could run. Results are kept as long as the Temporal"
+              + " namespace keeps closed workflows.")
+  @ApiResponse(responseCode = "200", description = "The invocation")
+  @ApiResponse(responseCode = "404", description = "No such function, or no such invocation of it for this tenant")
+  @Get(uri = "/{invocationId}", produces = MediaType.APPLICATION_JSON)
+  public AsyncInvocationView result(Caller caller, String name, String invocationId) {
+    return events.find(caller.tenant(), name, invocationId);
+  }
+
+  private static void close(@Nullable InputStream body) {
+    if (body != null) {
+      try {
+        body.close();
+      } catch (IOException ignored) {
+        // refusing the request anyway
+      }
+    }
+  }
+
+  private byte[] read(@Nullable InputStream body, @Nullable Long contentLength, int limit) {
     if (body == null) {
       return new byte[0];
     }
     // Closing the stream, also when refusing, releases the unread rest of the body.
     try (InputStream in = body) {
       if (contentLength != null && contentLength > limit) {
-        throw tooLarge(contentLength);
+        throw tooLarge(contentLength, limit);
       }
       byte[] event = in.readNBytes(limit + 1);
       if (event.length > limit) {
-        throw tooLarge(null);
+        throw tooLarge(null, limit);
       }
       return event;
     } catch (IOException e) {
@@ -92,12 +151,12 @@ public class InvocationController {
     }
   }
 
-  private ApiException tooLarge(@Nullable Long size) {
+  private static ApiException tooLarge(@Nullable Long size, int limit) {
     return new ApiException(
         HttpStatus.REQUEST_ENTITY_TOO_LARGE,
         ErrorCode.PAYLOAD_TOO_LARGE,
         "The event " + (size == null ? "is larger than " : "of " + size + " bytes exceeds ")
-            + settings.maxPayloadBytes() + " bytes, the invocation payload limit.");
+            + limit + " bytes, the invocation payload limit.");
   }
 
   private HttpResponse<byte[]> response(InvocationResult result) {

@@ -7,6 +7,7 @@ import dev.faaster.api.functions.CreateFunctionCommand;
 import dev.faaster.registry.InstanceRecord;
 import dev.faaster.registry.InstanceRepository;
 import dev.faaster.workflows.coldstart.ColdStartWorkflowIds;
+import io.micronaut.core.type.Argument;
 import io.temporal.api.enums.v1.WorkflowExecutionStatus;
 import io.temporal.client.WorkflowClient;
 import java.net.http.HttpResponse;
@@ -171,7 +172,58 @@ class InvocationEndToEndIT {
     assertThat(body(foreign)).doesNotContain("secret");
   }
 
+  @Test
+  void anEventRunsInTheBackgroundAndItsResultIsReadLaterOnlyByItsTenant() {
+    String name = "sh-event";
+    deploy(name, "provided", null, 3,
+        TestNode.executablePackage("bootstrap", "#!/bin/sh\n# " + UUID.randomUUID() + "\nprintf '{\"got\":'; cat; printf '}'\n"));
+
+    HttpResponse<byte[]> accepted = event(name, "{\"n\":7}");
+
+    assertThat(accepted.statusCode()).as(Platform.show(accepted)).isEqualTo(202);
+    Map<String, Object> acceptedBody = platform.read(accepted, Argument.mapOf(String.class, Object.class));
+    String resultUrl = (String) acceptedBody.get("resultUrl");
+    assertThat(accepted.headers().firstValue("Location")).hasValue(resultUrl);
+    Map<String, Object> done =
+        Poll.until("the event to finish", Duration.ofMinutes(3), () -> {
+          Map<String, Object> view = platform.read(platform.get(resultUrl, tenant.token()), Argument.mapOf(String.class, Object.class));
+          return "RUNNING".equals(view.get("status")) ? Optional.empty() : Optional.of(view);
+        }, () -> "");
+    assertThat(done).containsEntry("status", "SUCCEEDED").containsEntry("attempts", 1).containsEntry("version", 1);
+    assertThat(done.get("response")).isEqualTo(Map.of("got", Map.of("n", 7)));
+
+    TestTenant other = platform.createTenant("it-event-other");
+    HttpResponse<byte[]> foreign = platform.get(resultUrl, other.token());
+    assertThat(foreign.statusCode()).as(Platform.show(foreign)).isEqualTo(404);
+    assertThat(body(foreign)).doesNotContain("got");
+  }
+
+  @Test
+  void aFailingEventIsRetriedThenReportsItsLastError() {
+    String name = "sh-event-fails";
+    deploy(name, "provided", null, 3,
+        TestNode.executablePackage("bootstrap", "#!/bin/sh\n# " + UUID.randomUUID() + "\necho nope >&2; exit 3\n"));
+
+    HttpResponse<byte[]> accepted = event(name, "{}");
+
+    assertThat(accepted.statusCode()).as(Platform.show(accepted)).isEqualTo(202);
+    String resultUrl = (String) platform.read(accepted, Argument.mapOf(String.class, Object.class)).get("resultUrl");
+    Map<String, Object> done =
+        Poll.until("the event to fail", Duration.ofMinutes(3), () -> {
+          Map<String, Object> view = platform.read(platform.get(resultUrl, tenant.token()), Argument.mapOf(String.class, Object.class));
+          return "RUNNING".equals(view.get("status")) ? Optional.empty() : Optional.of(view);
+        }, () -> "");
+    assertThat(done).containsEntry("status", "FAILED").containsEntry("attempts", 3);
+    assertThat(done.get("errorType")).isNotNull();
+    assertThat(done).doesNotContainKey("response");
+  }
+
   // --- helpers -----------------------------------------------------------------------------
+
+  private HttpResponse<byte[]> event(String name, String event) {
+    return platform.send("POST", "/v1/functions/" + name + "/invocations", tenant.token(), "application/json",
+        event.getBytes(StandardCharsets.UTF_8), Map.of("X-Faaster-Invocation-Type", "Event"));
+  }
 
   private void deploy(String name, String runtime, String handler, int timeoutSeconds, byte[] zip) {
     HttpResponse<byte[]> created =

@@ -159,6 +159,13 @@ final class Platform implements AutoCloseable {
   }
 
   HttpResponse<byte[]> send(String method, String path, String token, @Nullable String contentType, @Nullable byte[] body) {
+    return send(method, path, token, contentType, body, Map.of());
+  }
+
+  /** With {@code headers} on top of the token and content type. */
+  HttpResponse<byte[]> send(
+      String method, String path, String token, @Nullable String contentType, @Nullable byte[] body,
+      Map<String, String> headers) {
     HttpRequest.Builder request =
         HttpRequest.newBuilder(uri(path))
             .timeout(REQUEST_TIMEOUT)
@@ -167,6 +174,7 @@ final class Platform implements AutoCloseable {
     if (contentType != null) {
       request.header("Content-Type", contentType);
     }
+    headers.forEach(request::header);
     try {
       return http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
     } catch (IOException e) {
