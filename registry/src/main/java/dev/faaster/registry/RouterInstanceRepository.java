@@ -35,6 +35,10 @@ public interface RouterInstanceRepository extends CrudRepository<RouterInstanceR
           + " AND NOT EXISTS (SELECT 1 FROM routers r WHERE r.id = :deadRouterId AND r.state = 'LIVE')")
   long adopt(String instanceId, String deadRouterId, String routerId);
 
+  /** Gives the instance from {@code ownerId} to {@code routerId}; 0 rows when {@code ownerId} does not own it. */
+  @Query("UPDATE router_instances SET router_id = :routerId WHERE instance_id = :instanceId AND router_id = :ownerId")
+  long transfer(String instanceId, String ownerId, String routerId);
+
   /** Deletes the row if {@code routerId} owns it; 0 rows otherwise. */
   @Query("DELETE FROM router_instances WHERE instance_id = :instanceId AND router_id = :routerId")
   long deleteOwned(String instanceId, String routerId);

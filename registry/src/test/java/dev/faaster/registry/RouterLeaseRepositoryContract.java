@@ -82,6 +82,11 @@ abstract class RouterLeaseRepositoryContract {
     assertThat(instances.adopt(orphan.instanceId(), dead.id(), b.id())).as("already adopted").isZero();
     assertThat(instances.findById(orphan.instanceId())).map(RouterInstanceRecord::routerId).contains(a.id());
 
+    // a retirement that could not be handed over gives it back for the next pass
+    assertThat(instances.transfer(orphan.instanceId(), b.id(), dead.id())).as("not b's").isZero();
+    assertThat(instances.transfer(orphan.instanceId(), a.id(), dead.id())).isEqualTo(1);
+    assertThat(instances.adopt(orphan.instanceId(), dead.id(), a.id())).isEqualTo(1);
+
     assertThat(instances.deleteOwned(orphan.instanceId(), b.id())).as("not b's").isZero();
     assertThat(instances.deleteOwned(orphan.instanceId(), a.id())).isEqualTo(1);
     assertThat(instances.existsById(orphan.instanceId())).isFalse();
