@@ -42,6 +42,10 @@ import org.slf4j.LoggerFactory;
  * instance of the version (or joins one that is starting, or cold-starts a new one), runs the
  * invocation within the function's timeout, and retires instances that timed out, crashed or sat
  * idle past the keep-alive. The warm path touches no Temporal and no database.
+ *
+ * <p>Every instance is recorded as this router's ({@link RouterLease}) before its cold start is
+ * asked for and forgotten once handed to the retirer, so the instances of a router that died are
+ * retired by a live one ({@link OrphanReconciler}); a router that shuts down retires its pool.
  */
 @Singleton
 @Requires(property = "faaster.roles", pattern = ApiRole.PATTERN)
@@ -49,12 +53,16 @@ public class InvocationRouter {
 
   private static final Logger log = LoggerFactory.getLogger(InvocationRouter.class);
 
+  /** The retirement reason of the instances a router retires as its process shuts down. */
+  static final String SHUTDOWN = "shutdown";
+
   /** Pools are per function record and version: a deleted and re-created function starts afresh. */
   private record PoolKey(String functionId, int version) {}
 
   private final ColdStarter coldStarter;
   private final InstanceInvoker invoker;
   private final InstanceRetirer retirer;
+  private final RouterLease lease;
   private final InvocationSettings settings;
   private final InvocationMetrics metrics;
   private final Clock clock;
@@ -67,6 +75,7 @@ public class InvocationRouter {
       ColdStarter coldStarter,
       InstanceInvoker invoker,
       InstanceRetirer retirer,
+      RouterLease lease,
       InvocationSettings settings,
       InvocationMetrics metrics,
       MeterRegistry meters,
@@ -74,6 +83,7 @@ public class InvocationRouter {
     this.coldStarter = coldStarter;
     this.invoker = invoker;
     this.retirer = retirer;
+    this.lease = lease;
     this.settings = settings;
     this.metrics = metrics;
     this.clock = clock;
@@ -218,15 +228,23 @@ public class InvocationRouter {
         .addKeyValue("instance", instance.id)
         .log();
     CompletionStage<ColdStartResult> started;
+    boolean owned = false;
     try {
+      // Owned before it is started: should this process die at any point after, a live router retires it.
+      lease.own(instance.id, target.functionId(), v.version());
+      owned = true;
       started = coldStarter.start(request, target.tenantName());
     } catch (RuntimeException e) {
-      started = CompletableFuture.failedFuture(e);
+      started =
+          CompletableFuture.failedFuture(
+              owned ? e : new ColdStartFailedException(null, "could not record the instance as this router's: " + e.getMessage(), e));
     }
     started.whenComplete(
         (result, error) -> {
           if (error != null) {
             pool.remove(instance);
+            // Its compensation took down whatever it made: nothing left to own.
+            release(instance.id);
             Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
             log.atWarn()
                 .setMessage("cold start of {} for {} version {} failed: {}")
@@ -243,6 +261,12 @@ public class InvocationRouter {
             return;
           }
           boolean pooled = pool.ready(instance, result, clock.instant());
+          try {
+            lease.started(instance.id, result.nodeId());
+          } catch (RuntimeException e) {
+            // The orphan reconciler reads the node from the cold start's result instead.
+            log.warn("could not record the node of instance {}: {}", instance.id, e.getMessage());
+          }
           metrics.coldStart(result);
           log.atInfo()
               .setMessage("instance {} of {} version {} ready on node {}: {}")
@@ -330,8 +354,23 @@ public class InvocationRouter {
     try {
       retirer.retire(instance.id, started.nodeId(), reason);
     } catch (RuntimeException e) {
-      // The node's reconciler destroys VMs no instance owns; the retirement is not lost for good.
+      // Still this router's: should this process die, the orphan reconciler retires it.
       log.warn("could not retire instance {} ({}): {}", instance.id, reason, e.getMessage());
+      return;
+    }
+    if (!SHUTDOWN.equals(reason)) {
+      // At shutdown the retirer's starts may not get out before the process exits: the rows stay, and
+      // the next router's reconciler retires them again (a retirement that got out is not repeated).
+      release(instance.id);
+    }
+  }
+
+  /** Forgets the instance in the registry; a row left behind only costs the reconciler a lookup later. */
+  private void release(String instanceId) {
+    try {
+      lease.released(instanceId);
+    } catch (RuntimeException e) {
+      log.warn("could not forget instance {} in the registry: {}", instanceId, e.getMessage());
     }
   }
 
@@ -392,8 +431,52 @@ public class InvocationRouter {
     return pools.values().stream().mapToInt(InstancePool::size).sum();
   }
 
+  /**
+   * Graceful shutdown: retires every pooled instance and marks this router GONE, so a restart leaves
+   * nothing behind. Instances still starting are the reconciler's: their cold start finishes after
+   * this process is gone.
+   */
   @PreDestroy
   void close() {
+    int retired = 0;
+    int starting = 0;
+    for (PoolKey key : new ArrayList<>(pools.keySet())) {
+      InstancePool pool = pools.remove(key);
+      if (pool == null) {
+        continue;
+      }
+      for (PooledInstance instance : pool.removeAll()) {
+        log.atInfo()
+            .setMessage("retiring instance {} of function {} version {}: {}")
+            .addArgument(instance.id)
+            .addArgument(key.functionId())
+            .addArgument(key.version())
+            .addArgument(SHUTDOWN)
+            .addKeyValue("function", key.functionId())
+            .addKeyValue("version", key.version())
+            .addKeyValue("instance", instance.id)
+            .addKeyValue("reason", SHUTDOWN)
+            .log();
+        if (instance.isReady()) {
+          retired++;
+        } else {
+          starting++;
+        }
+        retireStarted(instance, SHUTDOWN);
+      }
+    }
+    try {
+      lease.gone();
+    } catch (RuntimeException e) {
+      log.warn("could not mark router {} gone; it is declared gone when its lease runs out: {}", lease.id(), e.getMessage());
+    }
+    log.atInfo()
+        .setMessage("router {} shut down: {} instance(s) retired, {} still starting left to the orphan reconciler")
+        .addArgument(lease.id())
+        .addArgument(retired)
+        .addArgument(starting)
+        .addKeyValue("router", lease.id())
+        .log();
     invocations.shutdownNow();
   }
 }
