@@ -103,15 +103,23 @@ public class OrphanReconciler {
     List<String> retired = new ArrayList<>();
     List<String> forgotten = new ArrayList<>();
     List<String> waiting = new ArrayList<>();
+    boolean probeFailed = false;
     for (RouterInstanceRecord orphan : instances.findOrphaned()) {
       if (orphan.routerId().equals(lease.id())) {
         continue; // this router was declared GONE; its next heartbeat brings it back
+      }
+      if (probeFailed) {
+        waiting.add(orphan.instanceId());
+        continue;
       }
       ColdStartState state;
       try {
         state = probe.stateOf(orphan.instanceId());
       } catch (RuntimeException e) {
-        log.warn("could not look up the cold start of orphaned instance {}: {}", orphan.instanceId(), e.getMessage());
+        // The workflow service is likely unreachable: don't wait out its timeout once per orphan.
+        log.warn("could not look up the cold start of orphaned instance {}; orphans wait for the next pass: {}",
+            orphan.instanceId(), e.getMessage());
+        probeFailed = true;
         waiting.add(orphan.instanceId());
         continue;
       }

@@ -169,15 +169,24 @@ class OrphanReconcilerTest {
   }
 
   @Test
-  void anOrphanWhoseLookupFailsWaitsForTheNextPass() {
-    String orphan = ownedAndStarted(dead, "node-1");
+  void orphansWaitForTheNextPassWhenTheLookupFailsWhichIsTriedOncePerPass() {
+    String a = ownedAndStarted(dead, "node-1");
+    String b = ownedAndStarted(dead, "node-2");
+    probe.set(a, ColdStartState.completed("node-1"));
+    probe.set(b, ColdStartState.completed("node-2"));
     probe.failWith(new IllegalStateException("workflow service unavailable"));
 
     OrphanReconciler.Result result = passAfterTheLease();
 
-    assertThat(result.waiting()).containsExactly(orphan);
+    assertThat(result.waiting()).containsExactlyInAnyOrder(a, b);
+    assertThat(probe.asked()).hasSize(1);
     assertThat(retirer.retirements()).isEmpty();
-    assertThat(instances.findById(orphan)).map(RouterInstanceRecord::routerId).contains(dead.id());
+    assertThat(instances.findById(a)).map(RouterInstanceRecord::routerId).contains(dead.id());
+
+    probe.failWith(null);
+    clock.advance(Duration.ofSeconds(15));
+    live.heartbeat(clock.instant());
+    assertThat(reconciler.reconcile(clock.instant()).retired()).containsExactlyInAnyOrder(a, b);
   }
 
   @Test
