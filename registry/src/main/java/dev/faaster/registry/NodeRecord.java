@@ -1,5 +1,6 @@
 package dev.faaster.registry;
 
+import io.micronaut.core.annotation.Nullable;
 import io.micronaut.data.annotation.Id;
 import io.micronaut.data.annotation.MappedEntity;
 import java.time.Instant;
@@ -9,6 +10,7 @@ import java.time.Instant;
  * heartbeating; its slots are withdrawn until it heartbeats again).
  *
  * @param slotPlan the signature of the slot plan its slots were cut by
+ * @param dataPlaneUrl where it serves invocations of its instances (null until it publishes it)
  */
 @MappedEntity("nodes")
 public record NodeRecord(
@@ -19,7 +21,8 @@ public record NodeRecord(
     String slotPlan,
     String state,
     Instant heartbeatAt,
-    Instant registeredAt) {
+    Instant registeredAt,
+    @Nullable String dataPlaneUrl) {
 
   public static final String LIVE = "LIVE";
   public static final String LOST = "LOST";

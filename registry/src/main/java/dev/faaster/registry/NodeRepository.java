@@ -21,6 +21,10 @@ public interface NodeRepository extends CrudRepository<NodeRecord, String> {
   @Query("UPDATE nodes SET state = 'LOST' WHERE id = :id AND state = 'LIVE' AND heartbeat_at < :cutoff")
   long markLost(String id, Instant cutoff);
 
+  /** Publishes where the node serves invocations; 0 rows when the node isn't registered. */
+  @Query("UPDATE nodes SET data_plane_url = :url WHERE id = :id")
+  long publishDataPlane(String id, String url);
+
   /** LIVE nodes whose last heartbeat is before {@code cutoff}. */
   @Query("SELECT * FROM nodes WHERE state = 'LIVE' AND heartbeat_at < :cutoff")
   List<NodeRecord> findStale(Instant cutoff);

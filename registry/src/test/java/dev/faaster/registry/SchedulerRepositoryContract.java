@@ -144,10 +144,23 @@ abstract class SchedulerRepositoryContract {
         .containsExactly(new SlotRecord(slot.id(), node.id(), 1024, 0, instance, at));
   }
 
+  @Test
+  void aNodePublishesWhereItServesInvocations() {
+    NodeRecord node = newNode(now());
+    assertThat(nodes.findById(node.id()).orElseThrow().dataPlaneUrl()).isNull();
+
+    long published = nodes.publishDataPlane(node.id(), "http://10.0.0.7:8080");
+    long unknown = nodes.publishDataPlane("node-nobody-" + id(), "http://10.0.0.8:8080");
+
+    assertThat(published).isEqualTo(1);
+    assertThat(unknown).isZero();
+    assertThat(nodes.findById(node.id()).orElseThrow().dataPlaneUrl()).isEqualTo("http://10.0.0.7:8080");
+  }
+
   // ---- fixtures
 
   private NodeRecord newNode(Instant heartbeatAt) {
-    NodeRecord node = nodes.save(new NodeRecord("node-" + id(), "zone-a", 4096, 4, "1024x4", NodeRecord.LIVE, heartbeatAt, heartbeatAt));
+    NodeRecord node = nodes.save(new NodeRecord("node-" + id(), "zone-a", 4096, 4, "1024x4", NodeRecord.LIVE, heartbeatAt, heartbeatAt, null));
     createdNodes.add(node.id());
     return node;
   }

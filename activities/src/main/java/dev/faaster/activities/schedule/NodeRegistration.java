@@ -84,9 +84,11 @@ public class NodeRegistration {
     Optional<NodeRecord> existing = nodes.findById(nodeId);
     String recorded = existing.map(NodeRecord::slotPlan).orElse("");
     Instant registeredAt = existing.map(NodeRecord::registeredAt).orElse(now);
+    // Published by the node's HTTP server once it listens (NodeDataPlanePublisher); kept across re-registrations.
+    String dataPlaneUrl = existing.map(NodeRecord::dataPlaneUrl).orElse(null);
     // The plan's signature is recorded only once its slots are in: a crash in between recuts again.
     NodeRecord row = new NodeRecord(
-        nodeId, settings.zone(), settings.memoryMb(), settings.vcpus(), recorded, NodeRecord.LIVE, now, registeredAt);
+        nodeId, settings.zone(), settings.memoryMb(), settings.vcpus(), recorded, NodeRecord.LIVE, now, registeredAt, dataPlaneUrl);
     if (existing.isPresent()) {
       nodes.update(row);
     } else {
@@ -95,7 +97,7 @@ public class NodeRegistration {
     if (!recorded.equals(plan.signature())) {
       recut(plan);
       nodes.update(new NodeRecord(
-          nodeId, settings.zone(), settings.memoryMb(), settings.vcpus(), plan.signature(), NodeRecord.LIVE, now, registeredAt));
+          nodeId, settings.zone(), settings.memoryMb(), settings.vcpus(), plan.signature(), NodeRecord.LIVE, now, registeredAt, dataPlaneUrl));
       log.info("node {}: slots cut by plan {} (was '{}')", nodeId, plan.signature(), recorded);
     }
     registered = true;

@@ -19,7 +19,6 @@ import dev.faaster.workflows.instance.InstanceActivities;
 import dev.faaster.workflows.instance.InstanceFailureTypes;
 import dev.faaster.workflows.instance.InstanceHandle;
 import io.micronaut.context.annotation.Requires;
-import io.micronaut.context.annotation.Value;
 import io.temporal.failure.ApplicationFailure;
 import jakarta.inject.Singleton;
 import java.time.Clock;
@@ -29,7 +28,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.function.Function;
-import java.util.regex.Pattern;
 import java.util.List;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -42,7 +40,6 @@ public class LibvirtInstanceActivities implements InstanceActivities {
 
   private static final Logger log = LoggerFactory.getLogger(LibvirtInstanceActivities.class);
   static final Duration AGENT_TIMEOUT = Duration.ofSeconds(5);
-  private static final Pattern ROUTER_ROLE = Pattern.compile("(.*,)?\\s*api\\s*(,.*)?");
   /** Unpacking and importing a handler: python3 imports the user's module during LOAD_CODE. */
   static final Duration LOAD_TIMEOUT = Duration.ofSeconds(30);
 
@@ -50,20 +47,13 @@ public class LibvirtInstanceActivities implements InstanceActivities {
   private final NodeTemplates templates;
   private final CloneFactory clones;
   private final AgentConnections connections;
-  /**
-   * Whether this process also runs the API's router (role api), which invokes instances on the
-   * connection the code was loaded on; otherwise the connection is released after LOAD_CODE.
-   */
-  private final boolean routerInProcess;
   private final InstanceRepository instances;
   private final VmSettings settings;
   private final Clock clock;
 
   public LibvirtInstanceActivities(NodeConfiguration node, NodeTemplates templates, CloneFactory clones,
-      AgentConnections connections, InstanceRepository instances, VmSettings settings, Clock clock,
-      @Value("${faaster.roles:node}") String roles) {
+      AgentConnections connections, InstanceRepository instances, VmSettings settings, Clock clock) {
     this.connections = connections;
-    this.routerInProcess = ROUTER_ROLE.matcher(roles).matches();
     this.node = node;
     this.templates = templates;
     this.clones = clones;
@@ -140,11 +130,9 @@ public class LibvirtInstanceActivities implements InstanceActivities {
         code.codeSha256(), code.functionName(), Integer.toString(code.version()), code.memoryMb());
     Path socket = agentSocketOf(record.domainName());
     try {
+      // The connection stays open: invocations come on it, from the router in this process or
+      // through this node's data plane from an API elsewhere.
       AgentMessages.LoadCodeReply reply = connections.acquire(socket, AGENT_TIMEOUT).loadCode(request, zip, LOAD_TIMEOUT);
-      if (!routerInProcess) {
-        // The agent port takes one host at a time: the API process that invokes it must get it.
-        connections.close(socket);
-      }
       log.info("instance {}: loaded {} ({} files, {} bytes) in {} ms in the guest", instanceId, code.codeSha256(),
           reply.files(), reply.bytes(), Math.round(reply.loadMs()));
       return new LoadedCode(reply.files(), reply.bytes(), Math.round(reply.loadMs()));

@@ -259,6 +259,17 @@ class SlotActivitiesImplTest implements TestPropertyProvider {
   }
 
   @Test
+  void reRegisteringKeepsTheDataPlaneTheNodePublished() {
+    NodeRegistration registration = node("n1", 512, "128:1");
+    assertThat(nodes.publishDataPlane("n1", "http://10.1.2.3:8080")).isEqualTo(1);
+
+    registration.register();
+    SchedulerFixture.node("n1", 1024, "256:1", nodes, slots, clock).register();
+
+    assertThat(nodes.findById("n1").orElseThrow().dataPlaneUrl()).isEqualTo("http://10.1.2.3:8080");
+  }
+
+  @Test
   void aChangedPlanRecutsOnlyFreeSlotsAndNeverOverlapsAHeldOne() {
     node("n1", 1024, "128:1");
     String holder = instance();

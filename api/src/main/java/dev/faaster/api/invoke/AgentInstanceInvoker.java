@@ -1,100 +1,49 @@
 package dev.faaster.api.invoke;
 
-import dev.faaster.vm.AgentClient;
-import dev.faaster.vm.AgentConnections;
-import dev.faaster.vm.AgentException;
-import dev.faaster.vm.AgentMessages;
+import dev.faaster.activities.vm.NodeConfiguration;
+import dev.faaster.activities.vm.NodeRole;
 import dev.faaster.workflows.coldstart.ColdStartResult;
+import io.micronaut.context.annotation.Value;
 import jakarta.inject.Singleton;
-import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Pattern;
 
 /**
- * Invokes instances on this node through their guest agents, on the node's one long-lived
- * connection per instance ({@link AgentConnections}: the one the cold start loaded the code on). The agent runs one job at a time, so invocations of one
- * instance take turns on its connection. A connection that breaks means a crashed instance; a
- * guest that doesn't even report its own timeout in time means a hung one (a timeout).
+ * The router's invoker: an instance of the node that runs in this process is invoked through its
+ * guest agent directly ({@link GuestAgentInvoker}); one on another node through that node's data
+ * plane ({@link NodeDataPlaneClient}), since only the node's process can hold its agents'
+ * connections (an agent port takes one host at a time).
  */
 @Singleton
 public class AgentInstanceInvoker implements InstanceInvoker {
 
-  /** The agent socket of each instance invoked here; the connections themselves are shared. */
-  private final Map<String, Path> sockets = new ConcurrentHashMap<>();
-  private final AgentConnections connections;
-  private final InvocationSettings settings;
+  private final GuestAgentInvoker local;
+  private final NodeDataPlaneClient remote;
+  /** The node in this process, or null when this process runs none. */
+  private final String localNodeId;
 
-  public AgentInstanceInvoker(AgentConnections connections, InvocationSettings settings) {
-    this.connections = connections;
-    this.settings = settings;
+  public AgentInstanceInvoker(
+      GuestAgentInvoker local,
+      NodeDataPlaneClient remote,
+      NodeConfiguration node,
+      @Value("${faaster.roles:api}") String roles) {
+    this.local = local;
+    this.remote = remote;
+    this.localNodeId = Pattern.compile(NodeRole.PATTERN).matcher(roles).matches() ? node.id() : null;
   }
 
   @Override
   public InvocationOutcome invoke(ColdStartResult instance, byte[] event, Duration timeout, String invocationId) {
-    AgentClient client;
-    try {
-      client = client(instance);
-    } catch (AgentException e) {
-      return InvocationOutcome.crashed("Cannot reach the instance's agent: " + e.getMessage());
+    if (instance.nodeId().equals(localNodeId)) {
+      return local.invoke(instance.instanceId(), Path.of(instance.agentSocket()), event, timeout, invocationId);
     }
-    AgentMessages.InvokeResult result;
-    try {
-      // Half the grace for the reply to travel back; the router's own deadline is the whole grace.
-      Duration deadline = timeout.plus(settings.invokeGrace().dividedBy(2));
-      result = client.invoke(new AgentMessages.InvokeRequest(timeout.toMillis(), invocationId), event, deadline);
-    } catch (AgentException e) {
-      discard(instance.instanceId());
-      if (e.code() == null && !brokenConnection(e)) {
-        return InvocationOutcome.timeout(
-            "Task timed out after " + timeout.toSeconds() + " seconds (the instance did not answer).");
-      }
-      return InvocationOutcome.crashed("The instance failed during the invocation: " + e.getMessage());
-    }
-    AgentMessages.ResultMeta meta = result.meta();
-    String status = meta.status() == null ? "" : meta.status();
-    return switch (status) {
-      case AgentMessages.STATUS_OK -> InvocationOutcome.ok(result.payload(), meta.durationMs());
-      case AgentMessages.STATUS_TIMEOUT -> InvocationOutcome.timeout("Task timed out after " + timeout.toSeconds() + " seconds.");
-      case AgentMessages.STATUS_FUNCTION_ERROR ->
-          new InvocationOutcome(
-              InvocationOutcome.Status.FUNCTION_ERROR,
-              result.payload(),
-              meta.errorType() == null ? "Runtime.Unknown" : meta.errorType(),
-              meta.errorMessage() == null ? "" : meta.errorMessage(),
-              meta.trace(),
-              meta.durationMs());
-      default -> InvocationOutcome.crashed("The instance's agent answered with an unknown status '" + status + "'.");
-    };
-  }
-
-  private AgentClient client(ColdStartResult instance) {
-    Path socket = Path.of(instance.agentSocket());
-    sockets.put(instance.instanceId(), socket);
-    try {
-      return connections.acquire(socket, settings.agentConnectTimeout());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new AgentException("interrupted while connecting to " + instance.agentSocket(), e);
-    }
-  }
-
-  /** Whether the failure was the connection breaking (EOF, reset) rather than a deadline passing. */
-  private static boolean brokenConnection(Throwable error) {
-    for (Throwable t = error; t != null; t = t.getCause()) {
-      if (t instanceof IOException) {
-        return true;
-      }
-    }
-    return false;
+    return remote.invoke(instance.nodeId(), instance.instanceId(), event, timeout, invocationId);
   }
 
   @Override
   public void discard(String instanceId) {
-    Path socket = sockets.remove(instanceId);
-    if (socket != null) {
-      connections.close(socket);
-    }
+    // A remote node closes its connection when it destroys the VM; a local one is closed here.
+    local.discard(instanceId);
   }
 }

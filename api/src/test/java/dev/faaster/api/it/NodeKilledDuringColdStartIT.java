@@ -34,6 +34,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(StackRequired.class)
 class NodeKilledDuringColdStartIT {
 
+  static final String DATA_PLANE_TOKEN = "it-data-plane-" + UUID.randomUUID();
+
   private Platform platform;
   private TestNode node;
   private WorkerProcess first;
@@ -61,8 +63,11 @@ class NodeKilledDuringColdStartIT {
     platform = Platform.start(NodeKilledDuringColdStartIT.class, "api,worker",
         Map.of("faaster.invocations.cold-start-wait", "180s", "faaster.invocations.keep-alive", "10m",
             // The node is down for as long as its replacement takes to start: not lost.
-            "faaster.scheduler.node-timeout", "300s"));
+            "faaster.scheduler.node-timeout", "300s",
+            // The router reaches the node's instances through the node's data plane.
+            "faaster.node.data-plane.token", DATA_PLANE_TOKEN));
     Map<String, String> nodeSettings = new HashMap<>(node.settings(0));
+    nodeSettings.put("faaster.node.data-plane.token", DATA_PLANE_TOKEN);
     nodeSettings.put("faaster.node.reconcile-interval", "2s");
     nodeSettings.put("faaster.code-cache.l1.directory", platform.root().resolve("l1").toString());
     Map<String, String> slowAttach = new HashMap<>(nodeSettings);

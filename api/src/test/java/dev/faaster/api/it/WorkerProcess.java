@@ -106,6 +106,11 @@ final class WorkerProcess implements AutoCloseable {
     }
   }
 
+  /** Its HTTP server (health, and a node's data plane), on loopback. */
+  URI uri() {
+    return URI.create("http://127.0.0.1:" + httpPort);
+  }
+
   private void awaitHealthy() {
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     HttpRequest health =

@@ -1,0 +1,22 @@
+package dev.faaster.api.invoke;
+
+/**
+ * The data plane's wire format. Request: the event as the body, the function's timeout and the
+ * invocation id in headers. Answer 200: the outcome in {@link #OUTCOME}, the function's duration in
+ * {@link #DURATION_MS}; the body is the response (OK) or a JSON {@code {errorType, errorMessage,
+ * trace}} (anything else). 404: no such instance on the node; 401: wrong token; 503: data plane off.
+ */
+public final class NodeDataPlaneHeaders {
+
+  public static final String TIMEOUT_MS = "X-Faaster-Timeout-Ms";
+  public static final String INVOCATION_ID = "X-Faaster-Invocation-Id";
+  public static final String OUTCOME = "X-Faaster-Outcome";
+  public static final String DURATION_MS = "X-Faaster-Duration-Ms";
+
+  /** The node's invocation path of an instance. */
+  public static String invocationPath(String instanceId) {
+    return "/node/v1/instances/" + instanceId + "/invocations";
+  }
+
+  private NodeDataPlaneHeaders() {}
+}

@@ -1,0 +1,119 @@
+package dev.faaster.api.node;
+
+import dev.faaster.activities.vm.NodeConfiguration;
+import dev.faaster.activities.vm.NodeRole;
+import dev.faaster.api.invoke.FunctionErrorView;
+import dev.faaster.api.invoke.GuestAgentInvoker;
+import dev.faaster.api.invoke.InvocationOutcome;
+import dev.faaster.api.invoke.NodeDataPlaneHeaders;
+import dev.faaster.api.invoke.NodeDataPlaneSettings;
+import dev.faaster.registry.InstanceRecord;
+import dev.faaster.registry.InstanceRepository;
+import dev.faaster.vm.DomainPaths;
+import dev.faaster.vm.VmSettings;
+import io.micronaut.context.annotation.Requires;
+import io.micronaut.core.annotation.Nullable;
+import io.micronaut.http.HttpResponse;
+import io.micronaut.http.HttpStatus;
+import io.micronaut.http.MediaType;
+import io.micronaut.http.annotation.Body;
+import io.micronaut.http.annotation.Controller;
+import io.micronaut.http.annotation.Header;
+import io.micronaut.http.annotation.Post;
+import io.micronaut.json.JsonMapper;
+import io.micronaut.scheduling.TaskExecutors;
+import io.micronaut.scheduling.annotation.ExecuteOn;
+import io.swagger.v3.oas.annotations.Hidden;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Duration;
+
+/**
+ * Invocations of this node's instances from API processes elsewhere ({@link
+ * NodeDataPlaneHeaders} describes the wire format). Authenticated by the shared data plane token,
+ * not by tenant tokens: the API already checked the tenant and chose the instance.
+ */
+@Controller
+@ExecuteOn(TaskExecutors.BLOCKING)
+@Requires(property = "faaster.roles", pattern = NodeRole.PATTERN)
+@Hidden
+public class NodeDataPlaneController {
+
+  private final GuestAgentInvoker guests;
+  private final InstanceRepository instances;
+  private final NodeConfiguration node;
+  private final NodeDataPlaneSettings settings;
+  private final VmSettings vm;
+  private final JsonMapper json;
+
+  public NodeDataPlaneController(
+      GuestAgentInvoker guests,
+      InstanceRepository instances,
+      NodeConfiguration node,
+      NodeDataPlaneSettings settings,
+      VmSettings vm,
+      JsonMapper json) {
+    this.guests = guests;
+    this.instances = instances;
+    this.node = node;
+    this.settings = settings;
+    this.vm = vm;
+    this.json = json;
+  }
+
+  @Post(uri = "/node/v1/instances/{instanceId}/invocations", consumes = MediaType.ALL, produces = MediaType.ALL)
+  public HttpResponse<byte[]> invoke(
+      String instanceId,
+      @Nullable @Header("Authorization") String authorization,
+      @Header(NodeDataPlaneHeaders.TIMEOUT_MS) long timeoutMs,
+      @Header(NodeDataPlaneHeaders.INVOCATION_ID) String invocationId,
+      @Nullable @Body byte[] event) {
+    if (!settings.enabled()) {
+      return text(HttpStatus.SERVICE_UNAVAILABLE, "The data plane of node " + node.id()
+          + " is off: set faaster.node.data-plane.token (FAASTER_NODE_DATA_PLANE_TOKEN) on the node and the API.");
+    }
+    if (!authorized(authorization)) {
+      return text(HttpStatus.UNAUTHORIZED, "The data plane token is missing or wrong.");
+    }
+    InstanceRecord record =
+        instances.findById(instanceId)
+            .filter(r -> r.nodeId().equals(node.id()) && InstanceRecord.READY.equals(r.state()))
+            .orElse(null);
+    if (record == null) {
+      return text(HttpStatus.NOT_FOUND, "Instance " + instanceId + " is not running on node " + node.id() + ".");
+    }
+    InvocationOutcome outcome =
+        guests.invoke(instanceId, DomainPaths.of(vm.runDir(), record.domainName()).agentSocket(),
+            event == null ? new byte[0] : event, Duration.ofMillis(timeoutMs), invocationId);
+    byte[] body = outcome.status() == InvocationOutcome.Status.OK ? outcome.payload() : errorBody(outcome);
+    return HttpResponse.ok(body)
+        .contentType(MediaType.APPLICATION_OCTET_STREAM_TYPE)
+        .header(NodeDataPlaneHeaders.OUTCOME, outcome.status().name())
+        .header(NodeDataPlaneHeaders.DURATION_MS, Double.toString(outcome.durationMs()));
+  }
+
+  private boolean authorized(@Nullable String authorization) {
+    String expected = "Bearer " + settings.token();
+    return authorization != null
+        && MessageDigest.isEqual(expected.getBytes(StandardCharsets.UTF_8), authorization.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private byte[] errorBody(InvocationOutcome outcome) {
+    try {
+      return json.writeValueAsBytes(new FunctionErrorView(
+          outcome.errorType() == null ? "Runtime.Unknown" : outcome.errorType(),
+          outcome.errorMessage() == null ? "" : outcome.errorMessage(),
+          outcome.trace()));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static HttpResponse<byte[]> text(HttpStatus status, String message) {
+    return HttpResponse.<byte[]>status(status)
+        .body(message.getBytes(StandardCharsets.UTF_8))
+        .contentType(MediaType.TEXT_PLAIN_TYPE);
+  }
+}
