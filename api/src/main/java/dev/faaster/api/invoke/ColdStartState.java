@@ -16,7 +16,10 @@ public record ColdStartState(Phase phase, @Nullable String nodeId) {
     COMPLETED,
     /** Closed without completing: its compensation took down what it had made. */
     FAILED,
-    /** Never started (the router died between recording the instance and starting it). */
+    /**
+     * Unknown to Temporal: never started (the router died between recording the instance and
+     * starting it), or closed so long ago that Temporal's retention dropped it.
+     */
     NOT_FOUND
   }
 

@@ -22,8 +22,9 @@ import org.slf4j.LoggerFactory;
  * completed one is adopted by this router (one conditional UPDATE: one process retires it), retired
  * with reason {@value #ORPHANED} and forgotten; a failed one was undone by its own compensation and
  * is only forgotten; one whose cold start still runs waits for a later pass, since retiring it now
- * would leak what the cold start makes afterwards. GONE routers that own nothing any more are
- * deleted after {@code router-retention}.
+ * would leak what the cold start makes afterwards; one Temporal no longer knows is retired if it
+ * was recorded ready, else forgotten once a start in flight would have arrived. GONE routers that
+ * own nothing any more are deleted after {@code router-retention}.
  */
 @Singleton
 @Requires(property = "faaster.roles", pattern = ApiRole.PATTERN)
@@ -127,9 +128,14 @@ public class OrphanReconciler {
         case RUNNING -> waiting.add(orphan.instanceId());
         case FAILED -> forget(orphan, "its cold start failed and undid itself", forgotten);
         case NOT_FOUND -> {
-          // A router records the instance just before it starts the cold start: give a start in
-          // flight (of a router declared GONE while still alive) the lease's time to arrive.
-          if (orphan.createdAt().isBefore(cutoff)) {
+          if (orphan.nodeId() != null) {
+            // It was ready, and its closed cold start has since passed Temporal's retention.
+            if (retireOrphan(orphan, state)) {
+              retired.add(orphan.instanceId());
+            }
+          } else if (orphan.createdAt().isBefore(cutoff)) {
+            // A router records the instance just before it starts the cold start: a start in flight
+            // (of a router declared GONE while still alive) has had the lease's time to arrive.
             forget(orphan, "its cold start never started", forgotten);
           } else {
             waiting.add(orphan.instanceId());

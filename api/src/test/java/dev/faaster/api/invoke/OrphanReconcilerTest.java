@@ -149,6 +149,18 @@ class OrphanReconcilerTest {
   }
 
   @Test
+  void aReadyInstanceWhoseColdStartPassedTemporalsRetentionIsStillRetired() {
+    String ready = ownedAndStarted(dead, "node-4");
+    probe.set(ready, ColdStartState.notFound());
+
+    OrphanReconciler.Result result = passAfterTheLease();
+
+    assertThat(result.retired()).containsExactly(ready);
+    assertThat(retirer.retirements()).containsExactly(new Retirement(ready, "node-4", "orphaned"));
+    assertThat(instances.existsById(ready)).isFalse();
+  }
+
+  @Test
   void twoLiveRoutersRetireAnOrphanOnce() {
     RouterLease other = lease("other");
     other.register(clock.instant());
