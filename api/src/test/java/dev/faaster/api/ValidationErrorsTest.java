@@ -208,6 +208,12 @@ class ValidationErrorsTest {
                 ErrorCode.PAYLOAD_TOO_LARGE),
             refusal("qualifier that is neither a version nor an alias", () -> api.invoke(tenant.token(), "existing", "v.1", "{}"), 400, ErrorCode.INVALID_QUALIFIER),
             refusal("qualifier of version 0", () -> api.invoke(tenant.token(), "existing", "0", "{}"), 400, ErrorCode.INVALID_QUALIFIER),
+            refusal(
+                "invocation type that is neither RequestResponse nor Event",
+                () -> api.send(tenant.token(), HttpRequest.POST("/v1/functions/existing/invocations", "{}")
+                    .contentType(MediaType.APPLICATION_JSON_TYPE).header("X-Faaster-Invocation-Type", "DryRun")),
+                400,
+                ErrorCode.INVALID_INVOCATION_TYPE),
             refusal("invocation of a version that doesn't exist", () -> api.invoke(tenant.token(), "existing", "99", "{}"), 404, ErrorCode.NOT_FOUND),
             refusal("invocation through an alias that doesn't exist", () -> api.invoke(tenant.token(), "existing", "nope", "{}"), 404, ErrorCode.NOT_FOUND),
             refusal("invocation of a function never published", () -> api.invoke(tenant.token(), "nocode", null, "{}"), 404, ErrorCode.NOT_FOUND),
