@@ -2,6 +2,7 @@ package dev.faaster.vm;
 
 import io.micronaut.core.annotation.Nullable;
 import jakarta.annotation.PreDestroy;
+import io.micronaut.context.annotation.Value;
 import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 import java.io.IOException;
@@ -63,22 +64,36 @@ public final class CloneFactory implements AutoCloseable {
    */
   private final @Nullable AgentConnections connections;
 
+  /**
+   * Whether the pool holds clones restored ahead (state loaded, agent answered, identity path run
+   * once) rather than only started: see {@link #restore}.
+   */
+  private volatile boolean restoreAhead;
+  /** Per template: clones restored ahead of demand, waiting for an identity. */
+  private final Map<String, ConcurrentLinkedDeque<Instance>> restored = new ConcurrentHashMap<>();
+
   /** A factory that closes the connection its readiness check used (tools, benchmarks, tests). */
   public CloneFactory(Hypervisor hypervisor, AgentProbe agent, VmSettings settings) {
-    this(hypervisor, agent, settings, null);
+    this(hypervisor, agent, settings, null, false);
   }
 
   /**
    * A factory that leaves each new instance's agent connection open in {@code connections}: a
-   * reconnect costs the guest a wake-up on the cold path. {@link #destroy} closes it.
+   * reconnect costs the guest a wake-up on the cold path. {@link #destroy} closes it. With {@code
+   * restoreAhead} (and connections), its pool holds clones already restored and warmed.
    */
   @Inject
   public CloneFactory(
-      Hypervisor hypervisor, AgentProbe agent, VmSettings settings, @Nullable AgentConnections connections) {
+      Hypervisor hypervisor,
+      AgentProbe agent,
+      VmSettings settings,
+      @Nullable AgentConnections connections,
+      @Value("${faaster.vm.restore-ahead:false}") boolean restoreAhead) {
     this.hypervisor = hypervisor;
     this.agent = agent;
     this.settings = settings;
     this.connections = connections;
+    this.restoreAhead = restoreAhead && connections != null;
   }
 
   /** A clone whose QEMU runs and listens for the template's state. */
@@ -104,21 +119,43 @@ public final class CloneFactory implements AutoCloseable {
   }
 
   /**
-   * A running instance of {@code template} whose agent answered: a pre-created clone when one
-   * waits, else one created now (QEMU start on the cold path).
+   * A running instance of {@code template} whose agent answered: with {@code restore-ahead}, a
+   * clone restored and warmed before it was asked for, when one waits; else a pre-created clone
+   * (QEMU started, waiting for the state) restored now; else one created now (QEMU start on the
+   * cold path).
    *
    * @throws RestoreException if the clone doesn't load, resume or answer in time; its domain is
    *     destroyed
    */
   public Instance restore(TemplateImage template) {
+    if (restoreAhead) {
+      for (Instance ready; (ready = restoredPool(template).poll()) != null; ) {
+        if (hypervisor.isAlive(ready.name())) {
+          scheduleRefill(template);
+          Instance.Timings t = ready.timings();
+          LOG.debug("restored {} from {} ahead of demand", ready.name(), template.id());
+          return new Instance(ready.identity(), ready.templateId(), ready.paths(), ready.qemuPid(),
+              new Instance.Timings(t.processStarted(), t.processStart(), true, Instant.now(), Duration.ZERO, Duration.ZERO,
+                  Duration.ZERO));
+        }
+        destroyQuietly(ready.name()); // died while it waited
+      }
+    }
+    PendingClone clone = pool(template).poll();
+    try {
+      return load(template, clone == null ? createPending(template) : clone, clone != null);
+    } finally {
+      // Refilled after the restore, not during it: on few cores a QEMU starting up competes with
+      // the guest being restored.
+      scheduleRefill(template);
+    }
+  }
+
+  /** Streams the template's state into a started clone and waits for its agent; destroys it on failure. */
+  private Instance load(TemplateImage template, PendingClone clone, boolean pooled) {
     Instant restoreStarted = Instant.now();
     long t0 = System.nanoTime();
     ByteBuffer state = state(template);
-    PendingClone clone = pool(template).poll();
-    boolean pooled = clone != null;
-    if (clone == null) {
-      clone = createPending(template);
-    }
     String name = clone.identity().name();
     long deadline = t0 + settings.restoreTimeout().toNanos();
     try {
@@ -143,9 +180,6 @@ public final class CloneFactory implements AutoCloseable {
           Duration.ofNanos(loaded - t0), Duration.ofNanos(resumed - t0), Duration.ofNanos(answered - t0));
       LOG.debug("restored {} from {}: loaded {} ms, answered {} ms{}", name, template.id(),
           timings.loaded().toMillis(), timings.agentAnswered().toMillis(), pooled ? " (pre-created)" : "");
-      // Refilled after the restore, not during it: on few cores a QEMU starting up competes with
-      // the guest being restored.
-      scheduleRefill(template);
       return new Instance(clone.identity(), template.id(), clone.paths(), hypervisor.qemuPid(name).orElse(-1), timings);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -154,7 +188,6 @@ public final class CloneFactory implements AutoCloseable {
     } catch (IOException | VmException e) {
       String hint = TemplateBuilder.consoleHint(clone.paths().console());
       destroy(name);
-      scheduleRefill(template);
       throw new RestoreException("restore " + name + " from " + template.id() + ": " + e.getMessage() + hint, e);
     }
   }
@@ -236,6 +269,38 @@ public final class CloneFactory implements AutoCloseable {
         destroyQuietly(c.identity().name());
       }
     }
+    destroyRestoredAhead(template.id());
+  }
+
+  /**
+   * Turns restoring ahead on or off (benchmarks compare both on one node). Off, restores take a
+   * started clone; clones already restored ahead wait until it is on again. Needs connections.
+   */
+  public void restoreAhead(boolean on) {
+    restoreAhead = on && connections != null;
+  }
+
+  /** Clones of {@code template} restored ahead and waiting for an instance. */
+  public int restoredAhead(TemplateImage template) {
+    ConcurrentLinkedDeque<Instance> pool = restored.get(template.id());
+    return pool == null ? 0 : pool.size();
+  }
+
+  /**
+   * Fills {@code template}'s pool in the background (its first use: a template just built), so
+   * the first cold start finds a clone waiting too.
+   */
+  public void fillInBackground(TemplateImage template) {
+    scheduleRefill(template);
+  }
+
+  private void destroyRestoredAhead(String templateId) {
+    ConcurrentLinkedDeque<Instance> pool = restored.remove(templateId);
+    if (pool != null) {
+      for (Instance i; (i = pool.poll()) != null; ) {
+        destroyQuietly(i.name());
+      }
+    }
   }
 
   /** Stops refilling and destroys every pending clone. Running instances are left alone. */
@@ -252,6 +317,9 @@ public final class CloneFactory implements AutoCloseable {
           destroyQuietly(c.identity().name());
         }
       }
+    }
+    for (String id : new ArrayList<>(restored.keySet())) {
+      destroyRestoredAhead(id);
     }
     states.clear();
   }
@@ -293,6 +361,9 @@ public final class CloneFactory implements AutoCloseable {
     try {
       refill.execute(() -> {
         try {
+          if (restoreAhead) {
+            restoreAhead(template);
+          }
           prewarm(template, settings.poolSize());
         } catch (RuntimeException e) {
           LOG.warn("refilling the clone pool of {}: {}", template.id(), e.getMessage());
@@ -301,6 +372,43 @@ public final class CloneFactory implements AutoCloseable {
     } catch (java.util.concurrent.RejectedExecutionException e) {
       // closing
     }
+  }
+
+  /**
+   * Restores clones until {@code pool-size} wait, each warmed: under TCG a fresh QEMU translates
+   * every guest code path the first time it runs, so a clone's first SET_IDENTITY costs 150-370 ms
+   * against ~40 ms for the second. A placeholder identity (reseeding the kernel's and the runtime's
+   * randomness, as the real one does again) runs those paths here, off the cold path. Clones of
+   * one template share their random state until the real identity arrives; no code runs in them
+   * before that.
+   */
+  private void restoreAhead(TemplateImage template) {
+    ConcurrentLinkedDeque<Instance> pool = restoredPool(template);
+    while (!closed && pool.size() < settings.poolSize()) {
+      PendingClone clone = pool(template).poll();
+      Instance instance = load(template, clone == null ? createPending(template) : clone, clone != null);
+      try {
+        connections.acquire(instance.agentSocket(), settings.restoreTimeout())
+            .setIdentity(AgentMessages.IdentityRequest.of("pool-" + instance.name().replaceAll("[^A-Za-z0-9._-]", ""),
+                "pool", instance.identity().mac(), System.currentTimeMillis()), settings.restoreTimeout());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        destroyQuietly(instance.name());
+        return;
+      } catch (RuntimeException e) {
+        destroyQuietly(instance.name());
+        throw e;
+      }
+      if (closed) {
+        destroyQuietly(instance.name());
+        return;
+      }
+      pool.add(instance);
+    }
+  }
+
+  private ConcurrentLinkedDeque<Instance> restoredPool(TemplateImage template) {
+    return restored.computeIfAbsent(template.id(), k -> new ConcurrentLinkedDeque<>());
   }
 
   private static String statusOf(Qmp qmp) {

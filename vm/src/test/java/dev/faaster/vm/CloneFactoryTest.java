@@ -235,7 +235,7 @@ class CloneFactoryTest {
       }
     };
     factory.close();
-    factory = new CloneFactory(hv, probe, settings, connections);
+    factory = new CloneFactory(hv, probe, settings, connections, false);
 
     Instance instance = factory.restore(template);
     FakeAgent agent = agents.get(0);
@@ -251,6 +251,61 @@ class CloneFactoryTest {
     }
     assertThat(agent.ended).as("connections closed by destroy").hasValue(1);
     agent.close();
+  }
+
+  @Test
+  void withRestoreAheadTheNextInstanceIsAlreadyRestoredAndItsIdentityPathRunOnce() throws Exception {
+    AgentConnections connections = new AgentConnections();
+    java.util.Map<Path, FakeAgent> agents = new java.util.concurrent.ConcurrentHashMap<>();
+    AgentProbe probe = new AgentProbe() {
+      @Override
+      public void awaitAnswer(Path agentSocket, Duration timeout) {
+        throw new AssertionError("a factory that keeps connections must not probe and close");
+      }
+
+      @Override
+      public AgentClient connectWhenReady(Path agentSocket, Duration timeout) throws InterruptedException {
+        try {
+          agents.put(agentSocket, new FakeAgent(agentSocket));
+        } catch (java.io.IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+        return AgentClient.connect(agentSocket, timeout);
+      }
+    };
+    factory.close();
+    factory = new CloneFactory(hv, probe, settings.withPoolSize(1), connections, true);
+
+    Instance first = factory.restore(template); // nothing waits yet: restored on the cold path
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (factory.restoredAhead(template) < 1 && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    assertThat(factory.restoredAhead(template)).isEqualTo(1);
+    Instance second = factory.restore(template);
+
+    assertThat(second.name()).isNotEqualTo(first.name());
+    assertThat(second.timings().pooled()).isTrue();
+    assertThat(second.timings().agentAnswered()).isZero();
+    FakeAgent warmed = agents.get(second.agentSocket());
+    assertThat(warmed.received).filteredOn(f -> f.type() == AgentFrame.SET_IDENTITY)
+        .as("the placeholder identity that warmed it").hasSize(1);
+    assertThat(agents.get(first.agentSocket()).received).noneMatch(f -> f.type() == AgentFrame.SET_IDENTITY);
+    // Its connection is the one the next user gets: no reconnect on the cold path.
+    assertThat(connections.acquire(second.agentSocket(), Duration.ofSeconds(1)).ping(Duration.ofSeconds(1)).runtimeReady())
+        .isTrue();
+    assertThat(warmed.accepted).hasValue(1);
+    assertThat(factory.liveNames()).contains(first.name(), second.name());
+
+    factory.close();
+    assertThat(hv.domains).containsKeys(first.name(), second.name()); // instances are left running
+    agents.values().forEach(a -> {
+      try {
+        a.close();
+      } catch (java.io.IOException ignored) {
+        // test teardown
+      }
+    });
   }
 
   @Test

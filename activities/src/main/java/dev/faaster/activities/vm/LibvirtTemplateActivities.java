@@ -134,6 +134,7 @@ public class LibvirtTemplateActivities implements TemplateNodeActivities {
           Heartbeats.whileRunning("template " + templateId + " of " + inputs.runtime(), () -> builder.build(image, settings.flavor()));
     }
     templates.register(templateId, template);
+    clones.fillInBackground(template);
     log.info("template {} of {}: boot {} ms, save {} ms, state {} KiB", templateId, inputs.runtime(),
         template.bootToAgent().toMillis(), template.save().toMillis(), template.stateBytes() / 1024);
     return built(template);
