@@ -324,6 +324,31 @@ class InvocationTest {
   }
 
   @Test
+  void anUnreachableNodeAnswers503KeepsTheInstanceAndGivesItUpOnlyWhenItStaysAway() {
+    deployed("faraway", Map.of());
+    String instance = api.invoke(token, "faraway", null, EVENT).header(InvocationHeaders.INSTANCE_ID);
+    invoker.nextOutcome(InvocationOutcome.unreachable("node node-b at http://10.0.0.9:8080 refused with 401"));
+
+    Reply blip = api.invoke(token, "faraway", null, EVENT);
+    Reply after = api.invoke(token, "faraway", null, EVENT);
+
+    assertThat(blip.status()).as("%s", blip).isEqualTo(503);
+    assertThat(blip.error().code()).isEqualTo(ErrorCode.SERVICE_UNAVAILABLE);
+    assertThat(blip.text()).doesNotContain("10.0.0.9").doesNotContain("401");
+    assertThat(retirer.reasonFor(instance)).isNull();
+    assertThat(after.status()).isEqualTo(200);
+    assertThat(after.header(InvocationHeaders.INSTANCE_ID)).isEqualTo(instance);
+
+    for (int i = 0; i < 3; i++) {
+      invoker.nextOutcome(InvocationOutcome.unreachable("node node-b can't be reached"));
+      assertThat(api.invoke(token, "faraway", null, EVENT).status()).isEqualTo(503);
+    }
+
+    assertThat(retirer.retirements()).contains(new Retirement(instance, RecordingColdStarter.NODE, "unreachable"));
+    assertThat(router.instanceIds(functionId("faraway"), 1)).isEmpty();
+  }
+
+  @Test
   void aCrashedInstanceIsRetiredAndReplacedOnTheNextRequest() {
     deployed("crashy", Map.of());
     String instance = api.invoke(token, "crashy", null, EVENT).header(InvocationHeaders.INSTANCE_ID);

@@ -29,7 +29,13 @@ public record InvocationOutcome(
     /** The function ran past its timeout: the instance is retired. */
     TIMEOUT,
     /** The instance stopped answering (connection lost, agent gone): retired and replaced. */
-    CRASHED
+    CRASHED,
+    /**
+     * The instance's node could not be reached (network, its data plane off or misconfigured): the
+     * platform's fault, not the function's. The request answers 503; the instance stays, unless its
+     * node keeps being unreachable.
+     */
+    UNREACHABLE
   }
 
   public InvocationOutcome {
@@ -46,6 +52,10 @@ public record InvocationOutcome(
 
   public static InvocationOutcome timeout(String errorMessage) {
     return new InvocationOutcome(Status.TIMEOUT, null, InvocationErrors.TIMEOUT, errorMessage, null, 0);
+  }
+
+  public static InvocationOutcome unreachable(String errorMessage) {
+    return new InvocationOutcome(Status.UNREACHABLE, new byte[0], "Platform.NodeUnreachable", errorMessage, null, 0);
   }
 
   public static InvocationOutcome crashed(String errorMessage) {

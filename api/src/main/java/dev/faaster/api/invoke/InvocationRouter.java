@@ -53,6 +53,9 @@ public class InvocationRouter {
 
   private static final Logger log = LoggerFactory.getLogger(InvocationRouter.class);
 
+  /** Invocations in a row that find an instance's node unreachable before the instance is given up. */
+  static final int UNREACHABLE_BEFORE_RETIRE = 3;
+
   /** The retirement reason of the instances a router retires as its process shuts down. */
   static final String SHUTDOWN = "shutdown";
 
@@ -166,7 +169,19 @@ public class InvocationRouter {
     switch (outcome.status()) {
       case TIMEOUT -> retire(pool, instance, "timeout", target);
       case CRASHED -> retire(pool, instance, "crashed", target);
-      default -> pool.release(instance, clock.instant());
+      case UNREACHABLE -> {
+        // A blip keeps the instance; a node that stays away loses it (retired durably: the node's
+        // steps run when it is back, or its liveness monitor takes its instances).
+        if (instance.unreachable.incrementAndGet() >= UNREACHABLE_BEFORE_RETIRE) {
+          retire(pool, instance, "unreachable", target);
+        } else {
+          pool.release(instance, clock.instant());
+        }
+      }
+      default -> {
+        instance.unreachable.set(0);
+        pool.release(instance, clock.instant());
+      }
     }
     metrics.invocation(target, cold, outcome.status(), finished - began);
     log.atInfo()
@@ -187,6 +202,20 @@ public class InvocationRouter {
         .addKeyValue("start", cold ? "cold" : "warm")
         .addKeyValue("outcome", outcome.status())
         .log();
+    if (outcome.status() == InvocationOutcome.Status.UNREACHABLE) {
+      log.atWarn()
+          .setMessage("instance {} of {} version {} unreachable: {}")
+          .addArgument(instance.id)
+          .addArgument(target.functionName())
+          .addArgument(target.versionNumber())
+          .addArgument(outcome.errorMessage())
+          .addKeyValue("tenant", target.tenantId())
+          .addKeyValue("instance", instance.id)
+          .log();
+      throw new ApiException(
+          HttpStatus.SERVICE_UNAVAILABLE, ErrorCode.SERVICE_UNAVAILABLE,
+          "The function's instance could not be reached; retry.");
+    }
     return new InvocationResult(outcome, instance.id, target.versionNumber(), cold, cold ? ready : null, invocationId);
   }
 

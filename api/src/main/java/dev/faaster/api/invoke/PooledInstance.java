@@ -14,6 +14,8 @@ final class PooledInstance {
   final CompletableFuture<ColdStartResult> ready = new CompletableFuture<>();
   ColdStartResult started;
   int leases;
+  /** Invocations in a row whose node could not be reached; at a bound the instance is given up. */
+  final java.util.concurrent.atomic.AtomicInteger unreachable = new java.util.concurrent.atomic.AtomicInteger();
   Instant lastUsed;
   boolean retired;
 

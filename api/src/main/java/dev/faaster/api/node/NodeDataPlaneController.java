@@ -41,6 +41,9 @@ import java.time.Duration;
 @Hidden
 public class NodeDataPlaneController {
 
+  /** A function's longest timeout (15 minutes). */
+  static final long MAX_TIMEOUT_MS = 900_000;
+
   private final GuestAgentInvoker guests;
   private final InstanceRepository instances;
   private final NodeConfiguration node;
@@ -84,12 +87,16 @@ public class NodeDataPlaneController {
     if (record == null) {
       return text(HttpStatus.NOT_FOUND, "Instance " + instanceId + " is not running on node " + node.id() + ".");
     }
+    if (timeoutMs < 1 || timeoutMs > MAX_TIMEOUT_MS) {
+      return text(HttpStatus.BAD_REQUEST, NodeDataPlaneHeaders.TIMEOUT_MS + " must be 1.." + MAX_TIMEOUT_MS + ".");
+    }
     InvocationOutcome outcome =
         guests.invoke(instanceId, DomainPaths.of(vm.runDir(), record.domainName()).agentSocket(),
             event == null ? new byte[0] : event, Duration.ofMillis(timeoutMs), invocationId);
     byte[] body = outcome.status() == InvocationOutcome.Status.OK ? outcome.payload() : errorBody(outcome);
     return HttpResponse.ok(body)
         .contentType(MediaType.APPLICATION_OCTET_STREAM_TYPE)
+        .header(NodeDataPlaneHeaders.NODE_ID, node.id())
         .header(NodeDataPlaneHeaders.OUTCOME, outcome.status().name())
         .header(NodeDataPlaneHeaders.DURATION_MS, Double.toString(outcome.durationMs()));
   }
@@ -111,9 +118,10 @@ public class NodeDataPlaneController {
     }
   }
 
-  private static HttpResponse<byte[]> text(HttpStatus status, String message) {
+  private HttpResponse<byte[]> text(HttpStatus status, String message) {
     return HttpResponse.<byte[]>status(status)
         .body(message.getBytes(StandardCharsets.UTF_8))
-        .contentType(MediaType.TEXT_PLAIN_TYPE);
+        .contentType(MediaType.TEXT_PLAIN_TYPE)
+        .header(NodeDataPlaneHeaders.NODE_ID, node.id());
   }
 }

@@ -76,7 +76,13 @@ class NodeDataPlaneClientTest {
         JsonMapper.createDefault());
   }
 
+  /** As node-b answers: naming itself. */
   static void reply(HttpExchange exchange, int status, Map<String, String> headers, String body) {
+    exchange.getResponseHeaders().add(NodeDataPlaneHeaders.NODE_ID, "node-b");
+    replyAs(exchange, status, headers, body);
+  }
+
+  static void replyAs(HttpExchange exchange, int status, Map<String, String> headers, String body) {
     try {
       headers.forEach((k, v) -> exchange.getResponseHeaders().add(k, v));
       byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
@@ -122,22 +128,50 @@ class NodeDataPlaneClientTest {
   }
 
   @Test
-  void anInstanceTheNodeDoesNotHaveIsACrashedInstance() {
+  void anInstanceTheRightNodeDoesNotHaveIsACrashedInstance() {
     answer = e -> reply(e, 404, Map.of(), "Instance i-9 is not running on node node-b.");
 
     InvocationOutcome outcome = client(TOKEN).invoke("node-b", "i-9", new byte[0], TIMEOUT, "inv-3");
 
     assertThat(outcome.status()).isEqualTo(InvocationOutcome.Status.CRASHED);
-    assertThat(outcome.errorMessage()).contains("404").contains("i-9");
+    assertThat(outcome.errorMessage()).contains("node-b");
+    assertThat(addresses.forgotten).isEmpty();
   }
 
   @Test
-  void aNodeThatIsGoneIsACrashedInstanceAndItsAddressIsForgotten() {
+  void anotherNodeAtAStaleAddressIsUnreachableNotACrashAndTheAddressIsForgotten() {
+    answer = e -> {
+      e.getResponseHeaders().add(NodeDataPlaneHeaders.NODE_ID, "node-c");
+      replyAs(e, 404, Map.of(), "Instance i-7 is not running on node node-c.");
+    };
+
+    InvocationOutcome outcome = client(TOKEN).invoke("node-b", "i-7", new byte[0], TIMEOUT, "inv-8");
+
+    assertThat(outcome.status()).isEqualTo(InvocationOutcome.Status.UNREACHABLE);
+    assertThat(outcome.errorMessage()).contains("node-c");
+    assertThat(addresses.forgotten).containsExactly("node-b");
+  }
+
+  @Test
+  void aRefusalByTheNodeIsTheNodesConfigurationNotTheInstance() {
+    answer = e -> reply(e, 401, Map.of(), "The data plane token is missing or wrong.");
+    InvocationOutcome wrongToken = client(TOKEN).invoke("node-b", "i-7", new byte[0], TIMEOUT, "inv-9");
+    answer = e -> reply(e, 503, Map.of(), "The data plane of node node-b is off.");
+    InvocationOutcome planeOff = client(TOKEN).invoke("node-b", "i-7", new byte[0], TIMEOUT, "inv-10");
+
+    assertThat(wrongToken.status()).isEqualTo(InvocationOutcome.Status.UNREACHABLE);
+    assertThat(wrongToken.errorMessage()).contains("401");
+    assertThat(planeOff.status()).isEqualTo(InvocationOutcome.Status.UNREACHABLE);
+    assertThat(planeOff.errorMessage()).contains("503");
+  }
+
+  @Test
+  void aNodeThatIsGoneIsUnreachableAndItsAddressIsForgotten() {
     node.stop(0);
 
     InvocationOutcome outcome = client(TOKEN).invoke("node-b", "i-7", new byte[0], TIMEOUT, "inv-4");
 
-    assertThat(outcome.status()).isEqualTo(InvocationOutcome.Status.CRASHED);
+    assertThat(outcome.status()).isEqualTo(InvocationOutcome.Status.UNREACHABLE);
     assertThat(outcome.errorMessage()).contains("node-b");
     assertThat(addresses.forgotten).containsExactly("node-b");
   }
@@ -163,9 +197,9 @@ class NodeDataPlaneClientTest {
     InvocationOutcome noToken = client("").invoke("node-b", "i-7", new byte[0], TIMEOUT, "inv-6");
     InvocationOutcome noAddress = client(TOKEN).invoke("node-unknown", "i-7", new byte[0], TIMEOUT, "inv-7");
 
-    assertThat(noToken.status()).isEqualTo(InvocationOutcome.Status.CRASHED);
+    assertThat(noToken.status()).isEqualTo(InvocationOutcome.Status.UNREACHABLE);
     assertThat(noToken.errorMessage()).contains("faaster.node.data-plane.token");
-    assertThat(noAddress.status()).isEqualTo(InvocationOutcome.Status.CRASHED);
+    assertThat(noAddress.status()).isEqualTo(InvocationOutcome.Status.UNREACHABLE);
     assertThat(noAddress.errorMessage()).contains("node-unknown").contains("published");
     assertThat(requests).isEmpty();
   }

@@ -89,6 +89,24 @@ class RemoteNodeInvocationIT {
         HttpResponse.BodyHandlers.ofString());
     assertThat(wrongToken.statusCode()).isEqualTo(401);
     assertThat(wrongToken.body()).doesNotContain("remote:");
+    HttpResponse<String> noToken = http.send(
+        HttpRequest.newBuilder(URI.create(nodeProcess.uri() + "/node/v1/instances/" + instanceId + "/invocations"))
+            .header("X-Faaster-Timeout-Ms", "1000")
+            .header("X-Faaster-Invocation-Id", "intruder")
+            .POST(HttpRequest.BodyPublishers.ofString("four"))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(noToken.statusCode()).isEqualTo(401);
+    HttpResponse<String> unknown = http.send(
+        HttpRequest.newBuilder(URI.create(nodeProcess.uri() + "/node/v1/instances/" + UUID.randomUUID() + "/invocations"))
+            .header("Authorization", "Bearer " + TOKEN)
+            .header("X-Faaster-Timeout-Ms", "1000")
+            .header("X-Faaster-Invocation-Id", "lost")
+            .POST(HttpRequest.BodyPublishers.ofString("five"))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(unknown.statusCode()).isEqualTo(404);
+    assertThat(unknown.headers().firstValue("X-Faaster-Node-Id")).hasValue(node.id);
   }
 
   private void deploy(TestTenant tenant, String name) {
