@@ -13,7 +13,7 @@ import io.micronaut.serde.annotation.Serdeable;
  *     {@code FAILED}
  * @param functionName the function
  * @param version the version it runs (the qualifier resolved when it was accepted)
- * @param attempts attempts finished so far (0 while the first runs)
+ * @param attempts attempts made, once it ended (0 while it runs)
  * @param instanceId the instance of the last attempt
  * @param response the function's response when it is JSON and kept
  * @param responseBytes the response's size

@@ -43,8 +43,12 @@ public class RouterInvokeActivities implements InvokeActivities {
       if (e.status() == HttpStatus.NOT_FOUND) {
         throw gone(e.getMessage());
       }
-      // Throttled (429) or no capacity (503): retried by the step's policy until the event's maximum age.
-      throw ApplicationFailure.newFailure(e.getMessage(), e.code());
+      if (e.status() == HttpStatus.TOO_MANY_REQUESTS || e.status().getCode() >= 500) {
+        // Throttled, no capacity, a node unreachable: retried by the step's policy until the event's maximum age.
+        throw ApplicationFailure.newFailure(e.getMessage(), e.code());
+      }
+      // Any other refusal is about the event itself: no retry makes it pass.
+      throw ApplicationFailure.newNonRetryableFailure(e.getMessage(), e.code());
     }
     InvocationOutcome outcome = result.outcome();
     byte[] payload = outcome.payload() == null ? new byte[0] : outcome.payload();

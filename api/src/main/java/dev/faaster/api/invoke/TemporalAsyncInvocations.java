@@ -25,6 +25,8 @@ import io.temporal.common.SearchAttributes;
 import jakarta.inject.Singleton;
 import java.util.Map;
 import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One {@link AsyncInvocationWorkflow} per event (id {@code invoke-<invocation id>}): its input is
@@ -39,6 +41,8 @@ public class TemporalAsyncInvocations implements AsyncInvocations {
   static final String MEMO_FUNCTION_ID = "functionId";
   static final String MEMO_FUNCTION_NAME = "functionName";
   static final String MEMO_VERSION = "version";
+
+  private static final Logger log = LoggerFactory.getLogger(TemporalAsyncInvocations.class);
 
   private final WorkflowClient client;
 
@@ -71,6 +75,8 @@ public class TemporalAsyncInvocations implements AsyncInvocations {
     try {
       WorkflowClient.start(workflow::invoke, request);
     } catch (WorkflowServiceException | StatusRuntimeException e) {
+      log.warn("event {} of function {}: the workflow service refused its start", request.invocationId(),
+          request.functionName(), e);
       throw new ApiException(
           HttpStatus.SERVICE_UNAVAILABLE,
           ErrorCode.SERVICE_UNAVAILABLE,
@@ -92,6 +98,7 @@ public class TemporalAsyncInvocations implements AsyncInvocations {
       if (Status.fromThrowable(e).getCode() == Status.Code.NOT_FOUND) {
         return Optional.empty();
       }
+      log.warn("event {}: its workflow can't be described", invocationId, e);
       throw unavailable();
     }
     if (!"AsyncInvocationWorkflow".equals(description.getWorkflowType())) {
@@ -114,6 +121,7 @@ public class TemporalAsyncInvocations implements AsyncInvocations {
       try {
         result = stub.getResult(AsyncInvocationResult.class);
       } catch (RuntimeException e) {
+        log.warn("event {}: its result can't be read", invocationId, e);
         throw unavailable();
       }
       return Optional.of(new AsyncInvocationState(tenantId, functionId, functionName, version, false, result, null));

@@ -9,5 +9,8 @@ public final class AsyncInvocationFailureTypes {
   /** The platform kept refusing the event (throttled, no capacity) until its maximum age. */
   public static final String EVENT_EXPIRED = "EventExpired";
 
+  /** The step refused the event for good for another reason (a refusal no retry can fix). */
+  public static final String STEP_FAILED = "StepFailed";
+
   private AsyncInvocationFailureTypes() {}
 }

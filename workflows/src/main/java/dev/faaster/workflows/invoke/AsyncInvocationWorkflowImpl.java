@@ -3,6 +3,7 @@ package dev.faaster.workflows.invoke;
 import dev.faaster.workflows.FailureReasons;
 import dev.faaster.workflows.TaskQueues;
 import io.temporal.activity.ActivityOptions;
+import io.temporal.api.enums.v1.RetryState;
 import io.temporal.common.RetryOptions;
 import io.temporal.failure.ActivityFailure;
 import io.temporal.failure.ApplicationFailure;
@@ -30,13 +31,19 @@ public class AsyncInvocationWorkflowImpl implements AsyncInvocationWorkflow {
 
   @Override
   public AsyncInvocationResult invoke(AsyncInvocationRequest request) {
-    InvokeActivities step = Workflow.newActivityStub(InvokeActivities.class, stepOptions(request));
+    // The event's age counts from its acceptance, across attempts and the pauses between them.
+    long expiresAt = Workflow.currentTimeMillis() + request.maxEventAge().toMillis();
     InvocationAttempt last = null;
     int attempts = 0;
     for (int attempt = 1; attempt <= Math.max(1, request.maxAttempts()); attempt++) {
       if (attempt > 1) {
         Workflow.sleep(FIRST_RETRY_DELAY.multipliedBy(1L << Math.min(attempt - 2, 10)));
       }
+      long left = expiresAt - Workflow.currentTimeMillis();
+      if (left <= 0) {
+        return expired(request, attempts, last);
+      }
+      InvokeActivities step = Workflow.newActivityStub(InvokeActivities.class, stepOptions(request, Duration.ofMillis(left)));
       try {
         last = step.invoke(request, attempt);
       } catch (ActivityFailure failure) {
@@ -60,26 +67,41 @@ public class AsyncInvocationWorkflowImpl implements AsyncInvocationWorkflow {
   /** The event could not be run (any more): the function is gone, or the platform refused it until it expired. */
   private static AsyncInvocationResult refused(
       AsyncInvocationRequest request, int attempts, InvocationAttempt last, ActivityFailure failure) {
-    String type = AsyncInvocationFailureTypes.EVENT_EXPIRED;
-    String message =
-        "The platform refused the event (throttled or out of capacity) until it was "
-            + request.maxEventAge().toMinutes() + " minutes old: " + FailureReasons.of(failure);
     if (failure.getCause() instanceof ApplicationFailure application
         && AsyncInvocationFailureTypes.FUNCTION_NOT_FOUND.equals(application.getType())) {
-      type = AsyncInvocationFailureTypes.FUNCTION_NOT_FOUND;
-      message = application.getOriginalMessage();
-    } else if (!(failure.getCause() instanceof TimeoutFailure)) {
-      message = "The invocation step failed: " + FailureReasons.of(failure);
+      log.warn("{}: its function is gone: {}", describe(request), application.getOriginalMessage());
+      return new AsyncInvocationResult(AsyncInvocationResult.FAILED, attempts, last,
+          AsyncInvocationFailureTypes.FUNCTION_NOT_FOUND, application.getOriginalMessage());
     }
+    // Out of time: the step's schedule-to-close (the event's age) ran out while it was retried.
+    boolean outOfTime = failure.getCause() instanceof TimeoutFailure
+        || failure.getRetryState() == RetryState.RETRY_STATE_TIMEOUT;
+    String type = outOfTime ? AsyncInvocationFailureTypes.EVENT_EXPIRED : AsyncInvocationFailureTypes.STEP_FAILED;
+    String message = outOfTime
+        ? "The platform refused the event (throttled, out of capacity or unreachable) until it was "
+            + age(request.maxEventAge()) + " old: " + FailureReasons.of(failure)
+        : "The invocation step failed for good: " + FailureReasons.of(failure);
     log.warn("{}: failed without a function outcome ({}): {}", describe(request), type, message);
     return new AsyncInvocationResult(AsyncInvocationResult.FAILED, attempts, last, type, message);
   }
 
-  static ActivityOptions stepOptions(AsyncInvocationRequest request) {
+  private static AsyncInvocationResult expired(AsyncInvocationRequest request, int attempts, InvocationAttempt last) {
+    String message = "The event reached its maximum age (" + age(request.maxEventAge()) + ") before attempt "
+        + (attempts + 1) + " could run.";
+    log.warn("{}: {}", describe(request), message);
+    return new AsyncInvocationResult(
+        AsyncInvocationResult.FAILED, attempts, last, AsyncInvocationFailureTypes.EVENT_EXPIRED, message);
+  }
+
+  private static String age(Duration age) {
+    return age.toMinutes() >= 1 ? age.toMinutes() + " minutes" : age.toSeconds() + " seconds";
+  }
+
+  static ActivityOptions stepOptions(AsyncInvocationRequest request, Duration left) {
     return ActivityOptions.newBuilder()
         .setTaskQueue(TaskQueues.INVOKE)
         .setStartToCloseTimeout(request.attemptTimeout())
-        .setScheduleToCloseTimeout(request.maxEventAge())
+        .setScheduleToCloseTimeout(left)
         .setRetryOptions(
             RetryOptions.newBuilder()
                 .setInitialInterval(Duration.ofSeconds(1))

@@ -4,8 +4,8 @@ package dev.faaster.workflows.invoke;
  * What one attempt of an asynchronous invocation ended with, as the router reported it.
  *
  * @param status {@code OK}, {@code FUNCTION_ERROR}, {@code TIMEOUT} or {@code CRASHED}
- * @param payload the response (OK) or the error body, at most the kept size; null when omitted
- * @param payloadBytes the response's size, also when it was not kept
+ * @param payload the response of a successful attempt, when it is within the kept size; else null
+ * @param payloadBytes the successful response's size, also when it was not kept (0 otherwise)
  * @param errorType the function error's type, or null
  * @param errorMessage the function error's message, or null
  * @param version the version that ran

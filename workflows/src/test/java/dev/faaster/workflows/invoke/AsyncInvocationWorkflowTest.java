@@ -145,6 +145,38 @@ class AsyncInvocationWorkflowTest {
   }
 
   @Test
+  void anEventThePlatformKeepsRefusingExpiresAtItsMaximumAgeCountedFromAcceptance() {
+    for (int i = 0; i < 100; i++) {
+      step.answers.add(() -> {
+        throw ApplicationFailure.newFailure("throttled", "Throttled");
+      });
+    }
+    long started = env.currentTimeMillis();
+
+    AsyncInvocationResult result = run(3);
+
+    assertThat(result.status()).isEqualTo(AsyncInvocationResult.FAILED);
+    assertThat(result.failureType()).isEqualTo(AsyncInvocationFailureTypes.EVENT_EXPIRED);
+    assertThat(result.attempts()).isZero();
+    // The request's maximum age is 10 minutes: retried until then, not for 10 minutes per attempt.
+    assertThat(env.currentTimeMillis() - started).isBetween(9 * 60_000L, 11 * 60_000L);
+  }
+
+  @Test
+  void aRefusalThatNoRetryFixesEndsTheEventAtOnce() {
+    step.answers.add(() -> {
+      throw ApplicationFailure.newNonRetryableFailure("the event is malformed", "MALFORMED_REQUEST");
+    });
+
+    AsyncInvocationResult result = run(3);
+
+    assertThat(result.status()).isEqualTo(AsyncInvocationResult.FAILED);
+    assertThat(result.failureType()).isEqualTo(AsyncInvocationFailureTypes.STEP_FAILED);
+    assertThat(result.failureMessage()).contains("malformed");
+    assertThat(step.attempts).containsExactly(1);
+  }
+
+  @Test
   void aFunctionThatIsGoneEndsTheEventAtOnceWithoutRetry() {
     step.answers.add(() -> {
       throw ApplicationFailure.newNonRetryableFailure(
