@@ -142,9 +142,8 @@ func (a *Applier) Apply(req protocol.IdentityRequest, entropy []byte) (protocol.
 			return rep, fmt.Errorf("set clock: %w", err)
 		}
 		rep.ClockSet = true
-		// The clock moved: measure the next step from here.
-		last = time.Now()
-		rep.StepsMicros["clock"] = 0
+		// time.Now carries a monotonic reading, so the jump of the wall clock doesn't skew this.
+		step("clock")
 	}
 	if err := a.SetHostname(req.Hostname); err != nil {
 		return rep, fmt.Errorf("sethostname: %w", err)
@@ -177,6 +176,8 @@ func (a *Applier) Apply(req protocol.IdentityRequest, entropy []byte) (protocol.
 	return rep, err
 }
 
+// pickInterface returns want if the guest has it, else the first non-loopback interface by
+// name, or "" when there is none.
 func (a *Applier) pickInterface(want string) (string, error) {
 	entries, err := os.ReadDir(a.NetDir)
 	if err != nil {

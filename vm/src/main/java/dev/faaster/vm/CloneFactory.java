@@ -245,6 +245,10 @@ public final class CloneFactory implements AutoCloseable {
     try {
       existed = hypervisor.destroy(name);
     } finally {
+      if (connections != null) {
+        // Again: an invocation may have reconnected while the domain was going.
+        connections.close(p.agentSocket());
+      }
       TemplateBuilder.deleteQuietly(p.agentSocket());
       TemplateBuilder.deleteQuietly(p.migrationSocket());
       TemplateBuilder.deleteQuietly(p.console());

@@ -99,7 +99,7 @@ public class LibvirtInstanceActivities implements InstanceActivities {
           instances.save(
               new InstanceRecord(instanceId, node.id(), templateId, vm.name(), vm.identity().uuid().toString(),
                   vm.identity().mac(), hostname, null, InstanceRecord.READY, now, now));
-      log.info("instance {} restored as {} in {} ms{}: made {} ms, identity {} ms (in the guest, µs: {}), recorded {} ms",
+      log.info("instance {} restored as {} in {} ms{}: made {} ms, identity {} ms (in the guest, us: {}), recorded {} ms",
           instanceId, vm.name(), vm.timings().agentAnswered().toMillis(), vm.timings().pooled() ? " (pre-created)" : "",
           (made - started) / 1_000_000, (identified - made) / 1_000_000, identity.stepsMicros(),
           (System.nanoTime() - identified) / 1_000_000);
