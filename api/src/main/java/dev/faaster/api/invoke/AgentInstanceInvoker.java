@@ -7,6 +7,8 @@ import io.micronaut.context.annotation.Value;
 import jakarta.inject.Singleton;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 
 /**
@@ -19,6 +21,8 @@ import java.util.regex.Pattern;
 public class AgentInstanceInvoker implements InstanceInvoker {
 
   private final GuestAgentInvoker local;
+  /** The agent socket of each local instance invoked here, to close its connection when it goes. */
+  private final Map<String, Path> sockets = new ConcurrentHashMap<>();
   private final NodeDataPlaneClient remote;
   /** The node in this process, or null when this process runs none. */
   private final String localNodeId;
@@ -36,7 +40,9 @@ public class AgentInstanceInvoker implements InstanceInvoker {
   @Override
   public InvocationOutcome invoke(ColdStartResult instance, byte[] event, Duration timeout, String invocationId) {
     if (instance.nodeId().equals(localNodeId)) {
-      return local.invoke(instance.instanceId(), Path.of(instance.agentSocket()), event, timeout, invocationId);
+      Path socket = Path.of(instance.agentSocket());
+      sockets.put(instance.instanceId(), socket);
+      return local.invoke(instance.instanceId(), socket, event, timeout, invocationId);
     }
     return remote.invoke(instance.nodeId(), instance.instanceId(), event, timeout, invocationId);
   }
@@ -44,6 +50,9 @@ public class AgentInstanceInvoker implements InstanceInvoker {
   @Override
   public void discard(String instanceId) {
     // A remote node closes its connection when it destroys the VM; a local one is closed here.
-    local.discard(instanceId);
+    Path socket = sockets.remove(instanceId);
+    if (socket != null) {
+      local.close(socket);
+    }
   }
 }

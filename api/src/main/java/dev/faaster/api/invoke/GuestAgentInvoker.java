@@ -8,8 +8,6 @@ import jakarta.inject.Singleton;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Invokes instances of this process's node through their guest agents, on the node's one
@@ -22,8 +20,6 @@ import java.util.concurrent.ConcurrentHashMap;
 @Singleton
 public class GuestAgentInvoker {
 
-  /** The agent socket of each instance invoked here; the connections themselves are shared. */
-  private final Map<String, Path> sockets = new ConcurrentHashMap<>();
   private final AgentConnections connections;
   private final InvocationSettings settings;
 
@@ -36,7 +32,7 @@ public class GuestAgentInvoker {
   public InvocationOutcome invoke(String instanceId, Path agentSocket, byte[] event, Duration timeout, String invocationId) {
     AgentClient client;
     try {
-      client = client(instanceId, agentSocket);
+      client = client(agentSocket);
     } catch (AgentException e) {
       return InvocationOutcome.crashed("Cannot reach the instance's agent: " + e.getMessage());
     }
@@ -46,7 +42,7 @@ public class GuestAgentInvoker {
       Duration deadline = timeout.plus(settings.invokeGrace().dividedBy(2));
       result = client.invoke(new AgentMessages.InvokeRequest(timeout.toMillis(), invocationId), event, deadline);
     } catch (AgentException e) {
-      discard(instanceId);
+      close(agentSocket);
       if (e.code() == null && !brokenConnection(e)) {
         return InvocationOutcome.timeout(
             "Task timed out after " + timeout.toSeconds() + " seconds (the instance did not answer).");
@@ -70,8 +66,7 @@ public class GuestAgentInvoker {
     };
   }
 
-  private AgentClient client(String instanceId, Path socket) {
-    sockets.put(instanceId, socket);
+  private AgentClient client(Path socket) {
     try {
       return connections.acquire(socket, settings.agentConnectTimeout());
     } catch (InterruptedException e) {
@@ -90,11 +85,9 @@ public class GuestAgentInvoker {
     return false;
   }
 
-  /** Closes the instance's connection (it was retired, or it broke). */
-  public void discard(String instanceId) {
-    Path socket = sockets.remove(instanceId);
-    if (socket != null) {
-      connections.close(socket);
-    }
+  /** Closes the connection to the agent at {@code agentSocket} (its instance was retired, or it broke). */
+  public void close(Path agentSocket) {
+    connections.close(agentSocket);
   }
+
 }
