@@ -217,28 +217,12 @@ class CloneFactoryTest {
   @Test
   void theConnectionTheAgentAnsweredOnIsKeptForTheNextUserAndClosedOnDestroy() throws Exception {
     AgentConnections connections = new AgentConnections();
-    List<FakeAgent> agents = new java.util.concurrent.CopyOnWriteArrayList<>();
-    AgentProbe probe = new AgentProbe() {
-      @Override
-      public void awaitAnswer(Path agentSocket, Duration timeout) {
-        throw new AssertionError("a factory that keeps connections must not probe and close");
-      }
-
-      @Override
-      public AgentClient connectWhenReady(Path agentSocket, Duration timeout) throws InterruptedException {
-        try {
-          agents.add(new FakeAgent(agentSocket)); // the guest's end, as QEMU would offer it
-        } catch (java.io.IOException e) {
-          throw new java.io.UncheckedIOException(e);
-        }
-        return AgentClient.connect(agentSocket, timeout);
-      }
-    };
+    java.util.Map<Path, FakeAgent> agents = new java.util.concurrent.ConcurrentHashMap<>();
     factory.close();
-    factory = new CloneFactory(hv, probe, settings, connections, false);
+    factory = new CloneFactory(hv, guestsAnswering(agents), settings, connections, false);
 
     Instance instance = factory.restore(template);
-    FakeAgent agent = agents.get(0);
+    FakeAgent agent = agents.get(instance.agentSocket());
     AgentClient next = connections.acquire(instance.agentSocket(), Duration.ofSeconds(1));
 
     assertThat(next.ping(Duration.ofSeconds(1)).runtimeReady()).isTrue();
@@ -257,24 +241,8 @@ class CloneFactoryTest {
   void withRestoreAheadTheNextInstanceIsAlreadyRestoredAndItsIdentityPathRunOnce() throws Exception {
     AgentConnections connections = new AgentConnections();
     java.util.Map<Path, FakeAgent> agents = new java.util.concurrent.ConcurrentHashMap<>();
-    AgentProbe probe = new AgentProbe() {
-      @Override
-      public void awaitAnswer(Path agentSocket, Duration timeout) {
-        throw new AssertionError("a factory that keeps connections must not probe and close");
-      }
-
-      @Override
-      public AgentClient connectWhenReady(Path agentSocket, Duration timeout) throws InterruptedException {
-        try {
-          agents.put(agentSocket, new FakeAgent(agentSocket));
-        } catch (java.io.IOException e) {
-          throw new java.io.UncheckedIOException(e);
-        }
-        return AgentClient.connect(agentSocket, timeout);
-      }
-    };
     factory.close();
-    factory = new CloneFactory(hv, probe, settings.withPoolSize(1), connections, true);
+    factory = new CloneFactory(hv, guestsAnswering(agents), settings.withPoolSize(1), connections, true);
 
     Instance first = factory.restore(template); // nothing waits yet: restored on the cold path
     long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
@@ -306,6 +274,30 @@ class CloneFactoryTest {
         // test teardown
       }
     });
+  }
+
+  /**
+   * A probe for factories that keep connections: the guest's end of each clone's agent socket is a
+   * {@link FakeAgent} (as QEMU would offer it), recorded in {@code agents}; the probe hands over
+   * the connection it made.
+   */
+  static AgentProbe guestsAnswering(java.util.Map<Path, FakeAgent> agents) {
+    return new AgentProbe() {
+      @Override
+      public void awaitAnswer(Path agentSocket, Duration timeout) {
+        throw new AssertionError("a factory that keeps connections must not probe and close");
+      }
+
+      @Override
+      public AgentClient connectWhenReady(Path agentSocket, Duration timeout) throws InterruptedException {
+        try {
+          agents.put(agentSocket, new FakeAgent(agentSocket));
+        } catch (java.io.IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+        return AgentClient.connect(agentSocket, timeout);
+      }
+    };
   }
 
   @Test

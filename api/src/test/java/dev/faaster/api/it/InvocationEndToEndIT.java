@@ -184,11 +184,7 @@ class InvocationEndToEndIT {
     Map<String, Object> acceptedBody = platform.read(accepted, Argument.mapOf(String.class, Object.class));
     String resultUrl = (String) acceptedBody.get("resultUrl");
     assertThat(accepted.headers().firstValue("Location")).hasValue(resultUrl);
-    Map<String, Object> done =
-        Poll.until("the event to finish", Duration.ofMinutes(3), () -> {
-          Map<String, Object> view = platform.read(platform.get(resultUrl, tenant.token()), Argument.mapOf(String.class, Object.class));
-          return "RUNNING".equals(view.get("status")) ? Optional.empty() : Optional.of(view);
-        }, () -> "");
+    Map<String, Object> done = awaitEnd(resultUrl);
     assertThat(done).containsEntry("status", "SUCCEEDED").containsEntry("attempts", 1).containsEntry("version", 1);
     assertThat(done.get("response")).isEqualTo(Map.of("got", Map.of("n", 7)));
 
@@ -208,17 +204,22 @@ class InvocationEndToEndIT {
 
     assertThat(accepted.statusCode()).as(Platform.show(accepted)).isEqualTo(202);
     String resultUrl = (String) platform.read(accepted, Argument.mapOf(String.class, Object.class)).get("resultUrl");
-    Map<String, Object> done =
-        Poll.until("the event to fail", Duration.ofMinutes(3), () -> {
-          Map<String, Object> view = platform.read(platform.get(resultUrl, tenant.token()), Argument.mapOf(String.class, Object.class));
-          return "RUNNING".equals(view.get("status")) ? Optional.empty() : Optional.of(view);
-        }, () -> "");
+    Map<String, Object> done = awaitEnd(resultUrl);
     assertThat(done).containsEntry("status", "FAILED").containsEntry("attempts", 3);
     assertThat(done.get("errorType")).isNotNull();
     assertThat(done).doesNotContainKey("response");
   }
 
   // --- helpers -----------------------------------------------------------------------------
+
+  /** The event's view once it is no longer RUNNING. */
+  private Map<String, Object> awaitEnd(String resultUrl) {
+    return Poll.until("event " + resultUrl + " to end", Duration.ofMinutes(3), () -> {
+      Map<String, Object> view =
+          platform.read(platform.get(resultUrl, tenant.token()), Argument.mapOf(String.class, Object.class));
+      return "RUNNING".equals(view.get("status")) ? Optional.empty() : Optional.of(view);
+    }, () -> "");
+  }
 
   private HttpResponse<byte[]> event(String name, String event) {
     return platform.send("POST", "/v1/functions/" + name + "/invocations", tenant.token(), "application/json",
