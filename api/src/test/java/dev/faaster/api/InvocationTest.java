@@ -349,6 +349,44 @@ class InvocationTest {
   }
 
   @Test
+  void anIdleInstanceWhoseGuestDiedIsRetiredByTheHealthCheckAndTheNextRequestGetsANewOne() {
+    deployed("fragile", Map.of());
+    deployed("sturdy", Map.of());
+    String dies = api.invoke(token, "fragile", null, EVENT).header(InvocationHeaders.INSTANCE_ID);
+    String lives = api.invoke(token, "sturdy", null, EVENT).header(InvocationHeaders.INSTANCE_ID);
+    invoker.kill(dies);
+
+    int retired = router.checkIdle(Duration.ofSeconds(1));
+
+    assertThat(retired).isGreaterThanOrEqualTo(1);
+    assertThat(invoker.checked()).contains(dies, lives);
+    assertThat(retirer.reasonFor(dies)).isEqualTo("crashed");
+    assertThat(retirer.reasonFor(lives)).isNull();
+    assertThat(router.instanceIds(functionId("fragile"), 1)).isEmpty();
+    assertThat(router.instanceIds(functionId("sturdy"), 1)).containsExactly(lives);
+    Reply next = api.invoke(token, "fragile", null, EVENT);
+    assertThat(next.header(InvocationHeaders.COLD_START)).isEqualTo("true");
+    assertThat(next.header(InvocationHeaders.INSTANCE_ID)).isNotEqualTo(dies);
+  }
+
+  @Test
+  void anInstanceInUseIsNotHealthChecked() throws Exception {
+    deployed("busy", Map.of());
+    String instance = api.invoke(token, "busy", null, EVENT).header(InvocationHeaders.INSTANCE_ID);
+    invoker.closeGate();
+    CompletableFuture<Reply> inFlight = CompletableFuture.supplyAsync(() -> api.invoke(token, "busy", null, EVENT));
+    await(() -> invoker.calls().stream().filter(c -> c.instanceId().equals(instance)).count() == 2);
+    invoker.kill(instance);
+
+    router.checkIdle(Duration.ofSeconds(1));
+
+    assertThat(invoker.checked()).doesNotContain(instance);
+    assertThat(retirer.reasonFor(instance)).isNull();
+    invoker.openGate();
+    assertThat(inFlight.join().status()).isEqualTo(200);
+  }
+
+  @Test
   void aCrashedInstanceIsRetiredAndReplacedOnTheNextRequest() {
     deployed("crashy", Map.of());
     String instance = api.invoke(token, "crashy", null, EVENT).header(InvocationHeaders.INSTANCE_ID);

@@ -52,6 +52,26 @@ public class ScriptedInstanceInvoker implements InstanceInvoker {
     return next != null ? next : InvocationOutcome.ok(event, 1.5);
   }
 
+  /** Instances whose guest the test declared dead: they fail the health check. */
+  private final java.util.Set<String> dead = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  private final List<String> checked = new CopyOnWriteArrayList<>();
+
+  @Override
+  public boolean healthy(ColdStartResult instance, Duration timeout) {
+    checked.add(instance.instanceId());
+    return !dead.contains(instance.instanceId());
+  }
+
+  /** The instance's guest died: health checks find it so. */
+  public void kill(String instanceId) {
+    dead.add(instanceId);
+  }
+
+  /** Instances health-checked, in order. */
+  public List<String> checked() {
+    return List.copyOf(checked);
+  }
+
   @Override
   public void discard(String instanceId) {
     discarded.add(instanceId);

@@ -48,6 +48,14 @@ public class AgentInstanceInvoker implements InstanceInvoker {
   }
 
   @Override
+  public boolean healthy(ColdStartResult instance, Duration timeout) {
+    if (instance.nodeId().equals(localNodeId)) {
+      return local.healthy(instance.instanceId(), Path.of(instance.agentSocket()), timeout);
+    }
+    return remote.healthy(instance.nodeId(), instance.instanceId(), timeout);
+  }
+
+  @Override
   public void discard(String instanceId) {
     // A remote node closes its connection when it destroys the VM; a local one is closed here.
     Path socket = sockets.remove(instanceId);

@@ -85,6 +85,21 @@ public class GuestAgentInvoker {
     return false;
   }
 
+  /**
+   * Whether the agent at {@code agentSocket} answers a ping as instance {@code instanceId} with its
+   * code loaded; a broken connection, a silent agent or one that forgot its identity (the guest
+   * rebooted) does not.
+   */
+  public boolean healthy(String instanceId, Path agentSocket, Duration timeout) {
+    try {
+      AgentMessages.Status status = client(agentSocket).ping(timeout);
+      return instanceId.equals(status.instanceId()) && status.codeLoaded();
+    } catch (AgentException e) {
+      close(agentSocket);
+      return false;
+    }
+  }
+
   /** Closes the connection to the agent at {@code agentSocket} (its instance was retired, or it broke). */
   public void close(Path agentSocket) {
     connections.close(agentSocket);

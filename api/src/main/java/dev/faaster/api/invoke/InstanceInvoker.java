@@ -15,6 +15,13 @@ public interface InstanceInvoker {
    */
   InvocationOutcome invoke(ColdStartResult instance, byte[] event, Duration timeout, String invocationId);
 
+  /**
+   * Whether the instance's guest still answers as that instance: a guest that crashed, or rebooted
+   * (its agent no longer knows its identity or code), does not. A node that can't be asked counts
+   * as healthy here: invocations find out and answer for it.
+   */
+  boolean healthy(ColdStartResult instance, Duration timeout);
+
   /** Forgets an instance that was retired (closes whatever connection to it is open). */
   void discard(String instanceId);
 }

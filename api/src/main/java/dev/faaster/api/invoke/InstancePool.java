@@ -104,6 +104,11 @@ final class InstancePool {
     return idle;
   }
 
+  /** The ready instances no invocation holds now (a snapshot: one may be leased right after). */
+  synchronized List<PooledInstance> idleReady() {
+    return instances.stream().filter(i -> i.isReady() && i.leases == 0 && !i.retired).toList();
+  }
+
   /** Removes and returns every instance. */
   synchronized List<PooledInstance> removeAll() {
     List<PooledInstance> all = List.copyOf(instances);

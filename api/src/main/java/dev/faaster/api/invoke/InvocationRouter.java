@@ -426,6 +426,36 @@ public class InvocationRouter {
     return reaped;
   }
 
+  /**
+   * Pings every idle ready instance and retires (reason {@code crashed}) those whose guest no
+   * longer answers as itself, so a guest that died between invocations is replaced before a
+   * request finds it. An instance leased meanwhile is left to its invocation.
+   *
+   * @return how many were retired
+   */
+  public int checkIdle(Duration timeout) {
+    int retired = 0;
+    for (InstancePool pool : pools.values()) {
+      for (PooledInstance instance : pool.idleReady()) {
+        if (invoker.healthy(instance.started, timeout)) {
+          continue;
+        }
+        if (pool.remove(instance)) {
+          log.atWarn()
+              .setMessage("instance {} no longer answers while idle: retiring it")
+              .addArgument(instance.id)
+              .addKeyValue("instance", instance.id)
+              .addKeyValue("node", instance.started.nodeId())
+              .addKeyValue("reason", "crashed")
+              .log();
+          retireStarted(instance, "crashed");
+          retired++;
+        }
+      }
+    }
+    return retired;
+  }
+
   /** A deleted function's instances go with it. */
   @EventListener
   void onFunctionDeleted(FunctionDeleted event) {

@@ -6,10 +6,16 @@ import io.micronaut.scheduling.annotation.Scheduled;
 import jakarta.inject.Singleton;
 import java.time.Clock;
 
-/** Retires idle instances every {@code faaster.invocations.reap-interval}; the policy is {@link IdlePolicy}. */
+/**
+ * Retires idle instances every {@code faaster.invocations.reap-interval} (the policy is {@link
+ * IdlePolicy}), and every {@code faaster.invocations.health-interval} those whose guest died.
+ */
 @Singleton
 @Requires(property = "faaster.roles", pattern = ApiRole.PATTERN)
 public class KeepAliveReaper {
+
+  /** A ping of an idle agent: it answers in milliseconds when alive, even under TCG. */
+  static final java.time.Duration HEALTH_TIMEOUT = java.time.Duration.ofSeconds(2);
 
   private final InvocationRouter router;
   private final Clock clock;
@@ -22,5 +28,11 @@ public class KeepAliveReaper {
   @Scheduled(fixedDelay = "${faaster.invocations.reap-interval:30s}", initialDelay = "${faaster.invocations.reap-interval:30s}")
   void reap() {
     router.reapIdle(clock.instant());
+  }
+
+  /** Idle instances whose guest died are replaced before a request finds them. */
+  @Scheduled(fixedDelay = "${faaster.invocations.health-interval:30s}", initialDelay = "${faaster.invocations.health-interval:30s}")
+  void checkHealth() {
+    router.checkIdle(HEALTH_TIMEOUT);
   }
 }

@@ -79,6 +79,34 @@ public class NodeDataPlaneClient {
     return outcome(nodeId, instanceId, url.get(), response);
   }
 
+  /**
+   * Asks the node whether the instance's guest still answers as itself. Only the right node saying
+   * 404 (not running) or 410 (not answering) makes it unhealthy; a node that can't be asked doesn't.
+   */
+  public boolean healthy(String nodeId, String instanceId, Duration timeout) {
+    Optional<String> url = addresses.of(nodeId);
+    if (!settings.enabled() || url.isEmpty()) {
+      return true;
+    }
+    HttpRequest request =
+        HttpRequest.newBuilder(URI.create(url.get() + NodeDataPlaneHeaders.healthPath(instanceId)))
+            .timeout(timeout.plusSeconds(1))
+            .header("Authorization", "Bearer " + settings.token())
+            .header(NodeDataPlaneHeaders.TIMEOUT_MS, Long.toString(timeout.toMillis()))
+            .POST(HttpRequest.BodyPublishers.noBody())
+            .build();
+    try {
+      HttpResponse<byte[]> response = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
+      boolean fromTheNode = nodeId.equals(response.headers().firstValue(NodeDataPlaneHeaders.NODE_ID).orElse(""));
+      return !(fromTheNode && (response.statusCode() == 404 || response.statusCode() == 410));
+    } catch (IOException e) {
+      return true;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return true;
+    }
+  }
+
   private InvocationOutcome outcome(String nodeId, String instanceId, String url, HttpResponse<byte[]> response) {
     String answeredBy = response.headers().firstValue(NodeDataPlaneHeaders.NODE_ID).orElse("");
     if (!answeredBy.equals(nodeId)) {

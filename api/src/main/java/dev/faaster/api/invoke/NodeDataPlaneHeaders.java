@@ -16,6 +16,11 @@ public final class NodeDataPlaneHeaders {
   /** On every answer: the node that gave it (a stale address may lead to another node). */
   public static final String NODE_ID = "X-Faaster-Node-Id";
 
+  /** The node's health path of an instance: 200 when it answers as itself, 410 when it doesn't. */
+  public static String healthPath(String instanceId) {
+    return "/node/v1/instances/" + instanceId + "/health";
+  }
+
   /** The node's invocation path of an instance. */
   public static String invocationPath(String instanceId) {
     return "/node/v1/instances/" + instanceId + "/invocations";

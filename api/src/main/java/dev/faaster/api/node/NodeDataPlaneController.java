@@ -101,6 +101,32 @@ public class NodeDataPlaneController {
         .header(NodeDataPlaneHeaders.DURATION_MS, Double.toString(outcome.durationMs()));
   }
 
+  /** 200 when the instance's guest answers as itself with its code loaded; 410 when it doesn't. */
+  @Post(uri = "/node/v1/instances/{instanceId}/health", consumes = MediaType.ALL, produces = MediaType.TEXT_PLAIN)
+  public HttpResponse<byte[]> health(
+      String instanceId,
+      @Nullable @Header("Authorization") String authorization,
+      @Header(NodeDataPlaneHeaders.TIMEOUT_MS) long timeoutMs) {
+    if (!settings.enabled()) {
+      return text(HttpStatus.SERVICE_UNAVAILABLE, "The data plane of node " + node.id() + " is off.");
+    }
+    if (!authorized(authorization)) {
+      return text(HttpStatus.UNAUTHORIZED, "The data plane token is missing or wrong.");
+    }
+    InstanceRecord record =
+        instances.findById(instanceId)
+            .filter(r -> r.nodeId().equals(node.id()) && InstanceRecord.READY.equals(r.state()))
+            .orElse(null);
+    if (record == null) {
+      return text(HttpStatus.NOT_FOUND, "Instance " + instanceId + " is not running on node " + node.id() + ".");
+    }
+    Duration timeout = Duration.ofMillis(Math.max(1, Math.min(timeoutMs, 10_000)));
+    boolean healthy = guests.healthy(instanceId, DomainPaths.of(vm.runDir(), record.domainName()).agentSocket(), timeout);
+    return healthy
+        ? text(HttpStatus.OK, "Instance " + instanceId + " answers.")
+        : text(HttpStatus.GONE, "Instance " + instanceId + " does not answer as itself.");
+  }
+
   private boolean authorized(@Nullable String authorization) {
     String expected = "Bearer " + settings.token();
     return authorization != null

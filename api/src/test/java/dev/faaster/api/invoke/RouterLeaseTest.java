@@ -226,11 +226,16 @@ class RouterLeaseTest {
     }
   }
 
-  /** Answers every event with itself. */
+  /** Answers every event with itself; its guests never die. */
   static final class EchoInvoker implements InstanceInvoker {
     @Override
     public InvocationOutcome invoke(ColdStartResult instance, byte[] event, Duration timeout, String invocationId) {
       return InvocationOutcome.ok(event, 1.0);
+    }
+
+    @Override
+    public boolean healthy(ColdStartResult instance, Duration timeout) {
+      return true;
     }
 
     @Override

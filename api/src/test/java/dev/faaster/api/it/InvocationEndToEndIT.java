@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.faaster.api.functions.CodeView;
 import dev.faaster.api.functions.CreateFunctionCommand;
+import dev.faaster.api.invoke.InvocationRouter;
 import dev.faaster.registry.InstanceRecord;
 import dev.faaster.registry.InstanceRepository;
 import dev.faaster.workflows.coldstart.ColdStartWorkflowIds;
@@ -155,6 +156,30 @@ class InvocationEndToEndIT {
     assertThat(body(after)).isEqualTo("\"alive\"");
     assertThat(after.headers().firstValue("X-Faaster-Cold-Start")).hasValue("true");
     assertThat(after.headers().firstValue("X-Faaster-Instance-Id")).isNotEqualTo(Optional.of(crashed));
+  }
+
+  @Test
+  void anIdleInstanceWhoseGuestCrashedIsFoundByTheHealthCheckAndReplaced() {
+    String name = "py-fuse";
+    deploy(name, "python3", "main.handler", 5,
+        TestNode.pythonPackage("import subprocess\n# " + UUID.randomUUID() + "\ndef handler(event, context):\n"
+            + "    if event == 'fuse':\n"
+            + "        subprocess.Popen(['sh', '-c', 'sleep 2; echo c > /proc/sysrq-trigger'], start_new_session=True)\n"
+            + "    return 'lit'\n"));
+    HttpResponse<byte[]> lit = invoke(name, "\"fuse\"");
+    assertThat(body(lit)).as(Platform.show(lit)).isEqualTo("\"lit\"");
+    String instance = lit.headers().firstValue("X-Faaster-Instance-Id").orElseThrow();
+    InvocationRouter router = platform.bean(InvocationRouter.class);
+
+    // The guest dies about 2 s after answering, with no request in flight.
+    Poll.until("the health check to find " + instance + " dead", Duration.ofMinutes(1),
+        () -> router.checkIdle(Duration.ofSeconds(2)) > 0 ? Optional.of(true) : Optional.empty());
+
+    assertRetired(instance);
+    HttpResponse<byte[]> next = invoke(name, "\"again\"");
+    assertThat(body(next)).isEqualTo("\"lit\"");
+    assertThat(next.headers().firstValue("X-Faaster-Cold-Start")).hasValue("true");
+    assertThat(next.headers().firstValue("X-Faaster-Instance-Id")).isNotEqualTo(Optional.of(instance));
   }
 
   @Test
