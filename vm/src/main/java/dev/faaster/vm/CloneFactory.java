@@ -43,6 +43,8 @@ import org.slf4j.LoggerFactory;
 public final class CloneFactory implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(CloneFactory.class);
+  /** Placeholder code packages by runtime (see {@link #warmCodePaths}); read once. */
+  private static final Map<String, byte[]> WARMUP_PACKAGES = new ConcurrentHashMap<>();
 
   private final Hypervisor hypervisor;
   private final AgentProbe agent;
@@ -392,9 +394,10 @@ public final class CloneFactory implements AutoCloseable {
       PendingClone clone = pool(template).poll();
       Instance instance = load(template, clone == null ? createPending(template) : clone, clone != null);
       try {
-        connections.acquire(instance.agentSocket(), settings.restoreTimeout())
-            .setIdentity(AgentMessages.IdentityRequest.of("pool-" + instance.name().replaceAll("[^A-Za-z0-9._-]", ""),
-                "pool", instance.identity().mac(), System.currentTimeMillis()), settings.restoreTimeout());
+        AgentClient agent = connections.acquire(instance.agentSocket(), settings.restoreTimeout());
+        agent.setIdentity(AgentMessages.IdentityRequest.of("pool-" + instance.name().replaceAll("[^A-Za-z0-9._-]", ""),
+            "pool", instance.identity().mac(), System.currentTimeMillis()), settings.restoreTimeout());
+        warmCodePaths(agent, template.runtime(), instance.name());
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         destroyQuietly(instance.name());
@@ -408,6 +411,46 @@ public final class CloneFactory implements AutoCloseable {
         return;
       }
       pool.add(instance);
+    }
+  }
+
+  /**
+   * Loads the runtime's placeholder function (resources dev/faaster/vm/warmup/RUNTIME.zip: a
+   * {@code bootstrap} that prints {} for provided, {@code faaster_warmup.handler} returning {} for
+   * python3) and invokes it once, so the code-load and invocation paths are translated before a
+   * real function arrives; its LOAD_CODE replaces the placeholder (the python3 helper drops the
+   * placeholder's modules). A failure only costs the warm-up: the clone stays in the pool.
+   */
+  private void warmCodePaths(AgentClient agent, String runtime, String name) {
+    byte[] zip = WARMUP_PACKAGES.computeIfAbsent(runtime, CloneFactory::warmupPackage);
+    if (zip.length == 0) {
+      return;
+    }
+    try {
+      String handler = "python3".equals(runtime) ? "faaster_warmup.handler" : null;
+      agent.loadCode(new AgentMessages.LoadCodeRequest(runtime, handler, Map.of(), null, sha256(zip), "faaster-warmup",
+          "0", settings.memoryMiB()), zip, settings.restoreTimeout());
+      agent.invoke(new AgentMessages.InvokeRequest(settings.restoreTimeout().toMillis(), "warmup-" + name),
+          "{}".getBytes(java.nio.charset.StandardCharsets.UTF_8), settings.restoreTimeout());
+    } catch (AgentException e) {
+      LOG.warn("clone {}: warming its code paths failed ({}); it stays in the pool", name, e.getMessage());
+    }
+  }
+
+  /** The placeholder package of a runtime; empty when there is none. */
+  private static byte[] warmupPackage(String runtime) {
+    try (java.io.InputStream in = CloneFactory.class.getResourceAsStream("warmup/" + runtime + ".zip")) {
+      return in == null ? new byte[0] : in.readAllBytes();
+    } catch (IOException e) {
+      return new byte[0];
+    }
+  }
+
+  private static String sha256(byte[] bytes) {
+    try {
+      return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
     }
   }
 

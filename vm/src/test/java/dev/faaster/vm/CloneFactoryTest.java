@@ -258,6 +258,10 @@ class CloneFactoryTest {
     FakeAgent warmed = agents.get(second.agentSocket());
     assertThat(warmed.received).filteredOn(f -> f.type() == AgentFrame.SET_IDENTITY)
         .as("the placeholder identity that warmed it").hasSize(1);
+    assertThat(warmed.received).filteredOn(f -> f.type() == AgentFrame.LOAD_CODE)
+        .as("the placeholder function loaded once").hasSize(1);
+    assertThat(warmed.received).filteredOn(f -> f.type() == AgentFrame.INVOKE)
+        .as("and invoked once").hasSize(1);
     assertThat(agents.get(first.agentSocket()).received).noneMatch(f -> f.type() == AgentFrame.SET_IDENTITY);
     // Its connection is the one the next user gets: no reconnect on the cold path.
     assertThat(connections.acquire(second.agentSocket(), Duration.ofSeconds(1)).ping(Duration.ofSeconds(1)).runtimeReady())
