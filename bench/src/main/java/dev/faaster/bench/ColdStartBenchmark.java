@@ -1,6 +1,8 @@
 package dev.faaster.bench;
 
 import dev.faaster.vm.CloneFactory;
+import dev.faaster.vm.DomainRef;
+import dev.faaster.vm.Hypervisor;
 import io.micronaut.json.JsonMapper;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -125,6 +127,13 @@ public final class ColdStartBenchmark {
             restoreOnPath.p50(), restoreOnPath.p99()});
         System.out.printf("%s: restore stages p50 %s; restored on the path %s%n", runtime, restore.stagesP50(),
             restoreOnPath.stagesP50());
+      }
+      // The last instances' retirements may still be in flight, and the pool's clones are left
+      // running by design when the platform closes: this run's domains (its own prefix) go here.
+      Hypervisor hypervisor = platform.context().getBean(Hypervisor.class);
+      platform.context().getBean(CloneFactory.class).close();
+      for (DomainRef domain : hypervisor.list(prefix)) {
+        hypervisor.destroy(domain.name());
       }
     } finally {
       deleteTree(runDir);
