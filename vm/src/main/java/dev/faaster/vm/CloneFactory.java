@@ -143,14 +143,19 @@ public final class CloneFactory implements AutoCloseable {
         destroyQuietly(ready.name()); // died while it waited
       }
     }
-    PendingClone clone = pool(template).poll();
     try {
-      return load(template, clone == null ? createPending(template) : clone, clone != null);
+      return loadNext(template);
     } finally {
       // Refilled after the restore, not during it: on few cores a QEMU starting up competes with
       // the guest being restored.
       scheduleRefill(template);
     }
+  }
+
+  /** Restores a pre-created clone, or one created now when none waits. */
+  private Instance loadNext(TemplateImage template) {
+    PendingClone clone = pool(template).poll();
+    return load(template, clone == null ? createPending(template) : clone, clone != null);
   }
 
   /** Streams the template's state into a started clone and waits for its agent; destroys it on failure. */
@@ -391,8 +396,7 @@ public final class CloneFactory implements AutoCloseable {
   private void restoreAhead(TemplateImage template) {
     ConcurrentLinkedDeque<Instance> pool = restoredPool(template);
     while (!closed && pool.size() < settings.poolSize()) {
-      PendingClone clone = pool(template).poll();
-      Instance instance = load(template, clone == null ? createPending(template) : clone, clone != null);
+      Instance instance = loadNext(template);
       try {
         AgentClient agent = connections.acquire(instance.agentSocket(), settings.restoreTimeout());
         agent.setIdentity(AgentMessages.IdentityRequest.of("pool-" + instance.name().replaceAll("[^A-Za-z0-9._-]", ""),

@@ -62,9 +62,8 @@ public class AsyncInvocationService {
     InvocationTarget target = invocations.target(tenantId, functionName, qualifier);
     String invocationId = UUID.randomUUID().toString();
     Duration timeout = Duration.ofSeconds(target.version().timeoutSeconds());
-    // The router waits for a cold start up to the longer of the two, then runs the function.
-    Duration coldStartWait = timeout.compareTo(invocationSettings.coldStartWait()) > 0 ? timeout : invocationSettings.coldStartWait();
-    Duration attemptTimeout = coldStartWait.plus(timeout).plus(invocationSettings.invokeGrace()).plus(STEP_MARGIN);
+    // The router waits for a cold start, then runs the function.
+    Duration attemptTimeout = invocationSettings.coldStartWaitFor(timeout).plus(timeout).plus(invocationSettings.invokeGrace()).plus(STEP_MARGIN);
     AsyncInvocationRequest request =
         new AsyncInvocationRequest(
             invocationId,

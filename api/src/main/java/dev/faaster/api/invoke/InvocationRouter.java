@@ -225,8 +225,7 @@ public class InvocationRouter {
 
   /** The cold start wait: the function's timeout, but at least the configured cold start allowance. */
   private Duration coldStartWait(FunctionVersion version) {
-    Duration timeout = Duration.ofSeconds(version.timeoutSeconds());
-    return timeout.compareTo(settings.coldStartWait()) > 0 ? timeout : settings.coldStartWait();
+    return settings.coldStartWaitFor(Duration.ofSeconds(version.timeoutSeconds()));
   }
 
   private void startInstance(InvocationTarget target, InstancePool pool, PooledInstance instance) {

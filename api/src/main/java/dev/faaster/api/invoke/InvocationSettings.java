@@ -32,4 +32,10 @@ public record InvocationSettings(
     @Bindable(defaultValue = "true") boolean eagerStart,
     @Bindable(defaultValue = "10s") Duration coldStartWait,
     @Bindable(defaultValue = "1s") Duration invokeGrace,
-    @Bindable(defaultValue = "5s") Duration agentConnectTimeout) {}
+    @Bindable(defaultValue = "5s") Duration agentConnectTimeout) {
+
+  /** How long a request waits for a new instance of a function with this timeout: the longer of the two. */
+  public Duration coldStartWaitFor(Duration functionTimeout) {
+    return functionTimeout.compareTo(coldStartWait) > 0 ? functionTimeout : coldStartWait;
+  }
+}

@@ -51,11 +51,8 @@ public class NodeDataPlaneClient {
       return InvocationOutcome.unreachable("Node " + nodeId + " has not published its data plane; it can't be reached.");
     }
     HttpRequest request =
-        HttpRequest.newBuilder(URI.create(url.get() + NodeDataPlaneHeaders.invocationPath(instanceId)))
-            .timeout(timeout.plus(invocationSettings.invokeGrace()))
-            .header("Authorization", "Bearer " + settings.token())
+        call(url.get() + NodeDataPlaneHeaders.invocationPath(instanceId), timeout, timeout.plus(invocationSettings.invokeGrace()))
             .header("Content-Type", "application/octet-stream")
-            .header(NodeDataPlaneHeaders.TIMEOUT_MS, Long.toString(timeout.toMillis()))
             .header(NodeDataPlaneHeaders.INVOCATION_ID, invocationId)
             .POST(HttpRequest.BodyPublishers.ofByteArray(event))
             .build();
@@ -89,10 +86,7 @@ public class NodeDataPlaneClient {
       return true;
     }
     HttpRequest request =
-        HttpRequest.newBuilder(URI.create(url.get() + NodeDataPlaneHeaders.healthPath(instanceId)))
-            .timeout(timeout.plusSeconds(1))
-            .header("Authorization", "Bearer " + settings.token())
-            .header(NodeDataPlaneHeaders.TIMEOUT_MS, Long.toString(timeout.toMillis()))
+        call(url.get() + NodeDataPlaneHeaders.healthPath(instanceId), timeout, timeout.plusSeconds(1))
             .POST(HttpRequest.BodyPublishers.noBody())
             .build();
     try {
@@ -105,6 +99,14 @@ public class NodeDataPlaneClient {
       Thread.currentThread().interrupt();
       return true;
     }
+  }
+
+  /** A data plane call: the token, the guest's own bound ({@code timeout}) and the wait for the answer. */
+  private HttpRequest.Builder call(String url, Duration timeout, Duration answerWithin) {
+    return HttpRequest.newBuilder(URI.create(url))
+        .timeout(answerWithin)
+        .header("Authorization", "Bearer " + settings.token())
+        .header(NodeDataPlaneHeaders.TIMEOUT_MS, Long.toString(timeout.toMillis()));
   }
 
   private InvocationOutcome outcome(String nodeId, String instanceId, String url, HttpResponse<byte[]> response) {

@@ -21,7 +21,6 @@ import io.temporal.client.WorkflowNotFoundException;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowServiceException;
 import io.temporal.client.WorkflowStub;
-import io.temporal.common.SearchAttributes;
 import jakarta.inject.Singleton;
 import java.util.Map;
 import java.util.Optional;
@@ -65,12 +64,7 @@ public class TemporalAsyncInvocations implements AsyncInvocations {
                         MEMO_FUNCTION_ID, request.functionId(),
                         MEMO_FUNCTION_NAME, request.functionName(),
                         MEMO_VERSION, request.version()))
-                .setTypedSearchAttributes(
-                    SearchAttributes.newBuilder()
-                        .set(SearchAttributeKeys.TENANT, tenantName)
-                        .set(SearchAttributeKeys.FUNCTION, request.functionName())
-                        .set(SearchAttributeKeys.VERSION, (long) request.version())
-                        .build())
+                .setTypedSearchAttributes(SearchAttributeKeys.of(tenantName, request.functionName(), request.version()))
                 .build());
     try {
       WorkflowClient.start(workflow::invoke, request);

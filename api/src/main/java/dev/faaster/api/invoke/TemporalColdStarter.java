@@ -13,7 +13,6 @@ import io.temporal.client.WorkflowExecutionAlreadyStarted;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowServiceException;
 import io.temporal.client.WorkflowStub;
-import io.temporal.common.SearchAttributes;
 import io.temporal.failure.ApplicationFailure;
 import jakarta.inject.Singleton;
 import java.util.concurrent.CompletableFuture;
@@ -49,12 +48,7 @@ public class TemporalColdStarter implements ColdStarter {
                 // own steps, and a timeout would cut its compensation short.
                 .setWorkflowIdReusePolicy(WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE)
                 .setDisableEagerExecution(!settings.eagerStart())
-                .setTypedSearchAttributes(
-                    SearchAttributes.newBuilder()
-                        .set(SearchAttributeKeys.TENANT, tenantName)
-                        .set(SearchAttributeKeys.FUNCTION, request.functionName())
-                        .set(SearchAttributeKeys.VERSION, (long) request.version())
-                        .build())
+                .setTypedSearchAttributes(SearchAttributeKeys.of(tenantName, request.functionName(), request.version()))
                 .build());
     try {
       WorkflowClient.start(workflow::start, request);

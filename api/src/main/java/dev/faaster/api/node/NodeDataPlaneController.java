@@ -27,6 +27,7 @@ import io.swagger.v3.oas.annotations.Hidden;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
 
@@ -73,26 +74,16 @@ public class NodeDataPlaneController {
       @Header(NodeDataPlaneHeaders.TIMEOUT_MS) long timeoutMs,
       @Header(NodeDataPlaneHeaders.INVOCATION_ID) String invocationId,
       @Nullable @Body byte[] event) {
-    if (!settings.enabled()) {
-      return text(HttpStatus.SERVICE_UNAVAILABLE, "The data plane of node " + node.id()
-          + " is off: set faaster.node.data-plane.token (FAASTER_NODE_DATA_PLANE_TOKEN) on the node and the API.");
-    }
-    if (!authorized(authorization)) {
-      return text(HttpStatus.UNAUTHORIZED, "The data plane token is missing or wrong.");
-    }
-    InstanceRecord record =
-        instances.findById(instanceId)
-            .filter(r -> r.nodeId().equals(node.id()) && InstanceRecord.READY.equals(r.state()))
-            .orElse(null);
-    if (record == null) {
-      return text(HttpStatus.NOT_FOUND, "Instance " + instanceId + " is not running on node " + node.id() + ".");
+    Admission admission = admit(instanceId, authorization);
+    if (admission.refusal() != null) {
+      return admission.refusal();
     }
     if (timeoutMs < 1 || timeoutMs > MAX_TIMEOUT_MS) {
       return text(HttpStatus.BAD_REQUEST, NodeDataPlaneHeaders.TIMEOUT_MS + " must be 1.." + MAX_TIMEOUT_MS + ".");
     }
     InvocationOutcome outcome =
-        guests.invoke(instanceId, DomainPaths.of(vm.runDir(), record.domainName()).agentSocket(),
-            event == null ? new byte[0] : event, Duration.ofMillis(timeoutMs), invocationId);
+        guests.invoke(instanceId, admission.agentSocket(), event == null ? new byte[0] : event,
+            Duration.ofMillis(timeoutMs), invocationId);
     byte[] body = outcome.status() == InvocationOutcome.Status.OK ? outcome.payload() : errorBody(outcome);
     return HttpResponse.ok(body)
         .contentType(MediaType.APPLICATION_OCTET_STREAM_TYPE)
@@ -107,24 +98,34 @@ public class NodeDataPlaneController {
       String instanceId,
       @Nullable @Header("Authorization") String authorization,
       @Header(NodeDataPlaneHeaders.TIMEOUT_MS) long timeoutMs) {
-    if (!settings.enabled()) {
-      return text(HttpStatus.SERVICE_UNAVAILABLE, "The data plane of node " + node.id() + " is off.");
-    }
-    if (!authorized(authorization)) {
-      return text(HttpStatus.UNAUTHORIZED, "The data plane token is missing or wrong.");
-    }
-    InstanceRecord record =
-        instances.findById(instanceId)
-            .filter(r -> r.nodeId().equals(node.id()) && InstanceRecord.READY.equals(r.state()))
-            .orElse(null);
-    if (record == null) {
-      return text(HttpStatus.NOT_FOUND, "Instance " + instanceId + " is not running on node " + node.id() + ".");
+    Admission admission = admit(instanceId, authorization);
+    if (admission.refusal() != null) {
+      return admission.refusal();
     }
     Duration timeout = Duration.ofMillis(Math.max(1, Math.min(timeoutMs, 10_000)));
-    boolean healthy = guests.healthy(instanceId, DomainPaths.of(vm.runDir(), record.domainName()).agentSocket(), timeout);
+    boolean healthy = guests.healthy(instanceId, admission.agentSocket(), timeout);
     return healthy
         ? text(HttpStatus.OK, "Instance " + instanceId + " answers.")
         : text(HttpStatus.GONE, "Instance " + instanceId + " does not answer as itself.");
+  }
+
+  /** The instance's agent socket when the call may go on; else the answer that refuses it. */
+  private record Admission(@Nullable Path agentSocket, @Nullable HttpResponse<byte[]> refusal) {}
+
+  /** The data plane is on, the caller holds its token, and the instance runs on this node. */
+  private Admission admit(String instanceId, @Nullable String authorization) {
+    if (!settings.enabled()) {
+      return new Admission(null, text(HttpStatus.SERVICE_UNAVAILABLE, "The data plane of node " + node.id()
+          + " is off: set faaster.node.data-plane.token (FAASTER_NODE_DATA_PLANE_TOKEN) on the node and the API."));
+    }
+    if (!authorized(authorization)) {
+      return new Admission(null, text(HttpStatus.UNAUTHORIZED, "The data plane token is missing or wrong."));
+    }
+    return instances.findById(instanceId)
+        .filter(r -> r.nodeId().equals(node.id()) && InstanceRecord.READY.equals(r.state()))
+        .map(r -> new Admission(DomainPaths.of(vm.runDir(), r.domainName()).agentSocket(), null))
+        .orElseGet(() -> new Admission(null, text(HttpStatus.NOT_FOUND,
+            "Instance " + instanceId + " is not running on node " + node.id() + ".")));
   }
 
   private boolean authorized(@Nullable String authorization) {

@@ -13,7 +13,6 @@ import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowServiceException;
 import io.temporal.client.WorkflowStub;
-import io.temporal.common.SearchAttributes;
 import jakarta.inject.Singleton;
 import java.time.Duration;
 import java.util.Optional;
@@ -41,12 +40,7 @@ public class TemporalDeployWorkflowStarter implements DeployWorkflowStarter {
                 // One workflow per (tenant, function, version), ever: a retried request can't deploy twice.
                 .setWorkflowIdReusePolicy(WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE)
                 .setWorkflowExecutionTimeout(Duration.ofHours(1))
-                .setTypedSearchAttributes(
-                    SearchAttributes.newBuilder()
-                        .set(SearchAttributeKeys.TENANT, tenantName)
-                        .set(SearchAttributeKeys.FUNCTION, request.functionName())
-                        .set(SearchAttributeKeys.VERSION, (long) request.version())
-                        .build())
+                .setTypedSearchAttributes(SearchAttributeKeys.of(tenantName, request.functionName(), request.version()))
                 .build());
     try {
       WorkflowClient.start(workflow::deploy, request);
