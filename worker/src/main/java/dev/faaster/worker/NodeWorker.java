@@ -9,8 +9,10 @@ import dev.faaster.activities.vm.LibvirtInstanceActivities;
 import dev.faaster.activities.vm.LibvirtTemplateActivities;
 import dev.faaster.activities.vm.NodeConfiguration;
 import dev.faaster.activities.vm.NodeRole;
+import dev.faaster.activities.vm.RegistryTemplateLookup;
 import dev.faaster.workflows.NodeTaskQueues;
 import dev.faaster.workflows.TaskQueues;
+import dev.faaster.workflows.coldstart.ColdStartWorkflowImpl;
 import dev.faaster.workflows.template.BuildTemplateRequest;
 import dev.faaster.workflows.template.BuildTemplateWorkflow;
 import dev.faaster.workflows.template.TemplateResult;
@@ -29,7 +31,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The node agent's worker: polls this node's own task queue for VM work, and at start makes sure
+ * The node agent's worker: polls this node's own task queue for VM work and for the cold starts
+ * placed on this node, and at start makes sure
  * the node has a current template of every configured runtime (built or reused, with progress in
  * the log and in the Temporal Web UI).
  */
@@ -52,13 +55,17 @@ public class NodeWorker {
       DirectRouteActivities routeActivities,
       BatchInstanceActivitiesImpl batchInstanceActivities,
       BatchCodeActivitiesImpl batchCodeActivities,
-      BatchRouteActivitiesImpl batchRouteActivities) {
+      BatchRouteActivitiesImpl batchRouteActivities,
+      RegistryTemplateLookup templateLookup) {
     this.client = client;
     this.node = node;
     this.factory = WorkerFactory.newInstance(client);
     Worker worker = factory.newWorker(NodeTaskQueues.of(node.id()));
+    // Cold starts placed on this node run here, their node steps (and the template lookup) as local
+    // activities of this worker.
+    worker.registerWorkflowImplementationTypes(ColdStartWorkflowImpl.class);
     worker.registerActivitiesImplementations(templateActivities, instanceActivities, codeActivities, routeActivities,
-        batchInstanceActivities, batchCodeActivities, batchRouteActivities);
+        batchInstanceActivities, batchCodeActivities, batchRouteActivities, templateLookup);
   }
 
   @EventListener

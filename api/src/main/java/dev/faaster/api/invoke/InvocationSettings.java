@@ -15,6 +15,10 @@ import java.time.Duration;
  * @param maxPayloadBytes the largest event accepted (Lambda: 6 MiB)
  * @param eagerStart whether cold starts ask Temporal for eager workflow start (the workflow's first
  *     task handed back to this process's worker in the start response)
+ * @param placeOnNode whether a router in a process that holds the scheduler's free lists (role
+ *     {@code worker}) reserves the slot itself and starts the cold start on the slot's node queue,
+ *     whose worker runs its node steps as local activities (false: the workflow reserves the slot
+ *     and dispatches each node step as an activity; measure with it off)
  * @param coldStartWait the least time a request waits for its instance to become ready; the wait is
  *     the longer of this and the function's timeout (as Lambda's 10 s init phase is separate from it)
  * @param invokeGrace time beyond the function's timeout the router waits for the guest's own
@@ -30,6 +34,7 @@ public record InvocationSettings(
     @Bindable(defaultValue = "30s") Duration reapInterval,
     @Bindable(defaultValue = "6291456") int maxPayloadBytes,
     @Bindable(defaultValue = "true") boolean eagerStart,
+    @Bindable(defaultValue = "true") boolean placeOnNode,
     @Bindable(defaultValue = "10s") Duration coldStartWait,
     @Bindable(defaultValue = "1s") Duration invokeGrace,
     @Bindable(defaultValue = "5s") Duration agentConnectTimeout) {

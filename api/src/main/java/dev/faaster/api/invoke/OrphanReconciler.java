@@ -5,6 +5,8 @@ import dev.faaster.registry.RouterInstanceRecord;
 import dev.faaster.registry.RouterInstanceRepository;
 import dev.faaster.registry.RouterRecord;
 import dev.faaster.registry.RouterRepository;
+import dev.faaster.registry.SlotRecord;
+import dev.faaster.registry.SlotRepository;
 import io.micronaut.context.annotation.Requires;
 import io.micronaut.scheduling.annotation.Scheduled;
 import jakarta.inject.Singleton;
@@ -12,6 +14,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,7 +26,9 @@ import org.slf4j.LoggerFactory;
  * with reason {@value #ORPHANED} and forgotten; a failed one was undone by its own compensation and
  * is only forgotten; one whose cold start still runs waits for a later pass, since retiring it now
  * would leak what the cold start makes afterwards; one Temporal no longer knows is retired if it
- * was recorded ready, else forgotten once a start in flight would have arrived. GONE routers that
+ * was recorded ready, else forgotten once a start in flight would have arrived (retired instead if
+ * it holds a slot: a router that places cold starts reserves the slot before it starts the
+ * workflow, and may have died in between). GONE routers that
  * own nothing any more are deleted after {@code router-retention}.
  */
 @Singleton
@@ -53,6 +58,7 @@ public class OrphanReconciler {
   private final ColdStartProbe probe;
   private final InstanceRetirer retirer;
   private final RouterLeaseSettings settings;
+  private final SlotRepository slots;
   private final Clock clock;
 
   public OrphanReconciler(
@@ -62,6 +68,7 @@ public class OrphanReconciler {
       ColdStartProbe probe,
       InstanceRetirer retirer,
       RouterLeaseSettings settings,
+      SlotRepository slots,
       Clock clock) {
     this.routers = routers;
     this.instances = instances;
@@ -69,6 +76,7 @@ public class OrphanReconciler {
     this.probe = probe;
     this.retirer = retirer;
     this.settings = settings;
+    this.slots = slots;
     this.clock = clock;
   }
 
@@ -130,19 +138,25 @@ public class OrphanReconciler {
         case NOT_FOUND -> {
           if (orphan.nodeId() != null) {
             // It was ready, and its closed cold start has since passed Temporal's retention.
-            if (retireOrphan(orphan, state)) {
+            if (retireOrphan(orphan, orphan.nodeId())) {
               retired.add(orphan.instanceId());
             }
           } else if (orphan.createdAt().isBefore(cutoff)) {
             // A router records the instance just before it starts the cold start: a start in flight
             // (of a router declared GONE while still alive) has had the lease's time to arrive.
-            forget(orphan, "its cold start never started", forgotten);
+            Optional<SlotRecord> held = slots.findByInstanceId(orphan.instanceId());
+            if (held.isEmpty()) {
+              forget(orphan, "its cold start never started", forgotten);
+            } else if (retireOrphan(orphan, held.get().nodeId())) {
+              // Its router reserved the slot and died before the start: the retirement frees it.
+              retired.add(orphan.instanceId());
+            }
           } else {
             waiting.add(orphan.instanceId());
           }
         }
         case COMPLETED -> {
-          if (retireOrphan(orphan, state)) {
+          if (retireOrphan(orphan, orphan.nodeId() != null ? orphan.nodeId() : state.nodeId())) {
             retired.add(orphan.instanceId());
           }
         }
@@ -153,8 +167,7 @@ public class OrphanReconciler {
     return new Result(goneRouters, retired, forgotten, waiting, deleted);
   }
 
-  private boolean retireOrphan(RouterInstanceRecord orphan, ColdStartState state) {
-    String nodeId = orphan.nodeId() != null ? orphan.nodeId() : state.nodeId();
+  private boolean retireOrphan(RouterInstanceRecord orphan, String nodeId) {
     if (instances.adopt(orphan.instanceId(), orphan.routerId(), lease.id()) != 1) {
       return false; // another process adopted it, or its router came back
     }

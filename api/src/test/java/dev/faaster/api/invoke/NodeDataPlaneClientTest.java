@@ -70,7 +70,7 @@ class NodeDataPlaneClientTest {
 
   NodeDataPlaneClient client(String token) {
     InvocationSettings invocation =
-        new InvocationSettings(1, 100, 1000, Duration.ofMinutes(10), Duration.ofSeconds(30), 6291456, true,
+        new InvocationSettings(1, 100, 1000, Duration.ofMinutes(10), Duration.ofSeconds(30), 6291456, true, true,
             Duration.ofSeconds(10), Duration.ofMillis(300), Duration.ofSeconds(5));
     return new NodeDataPlaneClient(addresses, new NodeDataPlaneSettings(null, token, Duration.ofSeconds(1)), invocation,
         JsonMapper.createDefault());

@@ -5,10 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.faaster.api.RecordingDeployWorkflowStarter;
 import dev.faaster.api.RecordingInstanceRetirer;
 import dev.faaster.api.RecordingInstanceRetirer.Retirement;
+import dev.faaster.registry.NodeRecord;
+import dev.faaster.registry.NodeRepository;
 import dev.faaster.registry.RouterInstanceRecord;
 import dev.faaster.registry.RouterInstanceRepository;
 import dev.faaster.registry.RouterRecord;
 import dev.faaster.registry.RouterRepository;
+import dev.faaster.registry.SlotRecord;
+import dev.faaster.registry.SlotRepository;
 import io.micronaut.context.annotation.Property;
 import io.micronaut.test.extensions.junit5.annotation.MicronautTest;
 import jakarta.inject.Inject;
@@ -38,6 +42,8 @@ class OrphanReconcilerTest {
 
   @Inject RouterRepository routers;
   @Inject RouterInstanceRepository instances;
+  @Inject NodeRepository nodes;
+  @Inject SlotRepository slots;
 
   DrivenClock clock;
   ScriptedColdStartProbe probe;
@@ -51,6 +57,8 @@ class OrphanReconcilerTest {
     // The database is this class's own: each test starts from empty tables.
     instances.deleteAll();
     routers.deleteAll();
+    slots.deleteAll();
+    nodes.deleteAll();
     clock = new DrivenClock(Instant.parse("2030-01-01T00:00:00Z"));
     probe = new ScriptedColdStartProbe();
     retirer = new RecordingInstanceRetirer();
@@ -149,6 +157,24 @@ class OrphanReconcilerTest {
   }
 
   @Test
+  void aColdStartNeverStartedWhoseRouterHadReservedItsSlotIsRetiredOnTheSlotsNode() {
+    String placed = UUID.randomUUID().toString();
+    String other = UUID.randomUUID().toString();
+    nodes.save(new NodeRecord("node-7", "zone-a", 1024, 2, "{}", NodeRecord.LIVE, clock.instant(), clock.instant(), null));
+    slots.save(new SlotRecord("slot-1", "node-7", 128, 0, placed, clock.instant()));
+    slots.save(new SlotRecord("slot-2", "node-7", 128, 128, other, clock.instant()));
+    dead.own(placed, "fn-1", 1); // reserved, then its router died before the workflow started
+    probe.set(placed, ColdStartState.notFound());
+
+    OrphanReconciler.Result result = passAfterTheLease();
+
+    assertThat(result.retired()).containsExactly(placed);
+    assertThat(result.forgotten()).isEmpty();
+    assertThat(retirer.retirements()).containsExactly(new Retirement(placed, "node-7", "orphaned"));
+    assertThat(instances.existsById(placed)).isFalse();
+  }
+
+  @Test
   void aReadyInstanceWhoseColdStartPassedTemporalsRetentionIsStillRetired() {
     String ready = ownedAndStarted(dead, "node-4");
     probe.set(ready, ColdStartState.notFound());
@@ -239,6 +265,6 @@ class OrphanReconcilerTest {
   }
 
   private OrphanReconciler reconciler(RouterLease lease) {
-    return new OrphanReconciler(routers, instances, lease, probe, retirer, SETTINGS, clock);
+    return new OrphanReconciler(routers, instances, lease, probe, retirer, SETTINGS, slots, clock);
   }
 }

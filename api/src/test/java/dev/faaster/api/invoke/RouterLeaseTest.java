@@ -13,6 +13,7 @@ import dev.faaster.registry.RouterInstanceRecord;
 import dev.faaster.registry.RouterInstanceRepository;
 import dev.faaster.registry.RouterRecord;
 import dev.faaster.registry.RouterRepository;
+import dev.faaster.registry.SlotRepository;
 import dev.faaster.workflows.coldstart.ColdStartFailureTypes;
 import dev.faaster.workflows.coldstart.ColdStartRequest;
 import dev.faaster.workflows.coldstart.ColdStartResult;
@@ -49,11 +50,12 @@ class RouterLeaseTest {
 
   static final byte[] EVENT = "{}".getBytes(StandardCharsets.UTF_8);
   static final InvocationSettings SETTINGS =
-      new InvocationSettings(1, 100, 1000, Duration.ofMinutes(10), Duration.ofSeconds(30), 6 << 20, true,
+      new InvocationSettings(1, 100, 1000, Duration.ofMinutes(10), Duration.ofSeconds(30), 6 << 20, true, true,
           Duration.ofSeconds(10), Duration.ofSeconds(1), Duration.ofSeconds(5));
 
   @Inject RouterRepository routers;
   @Inject RouterInstanceRepository instances;
+  @Inject SlotRepository slots;
 
   DrivenClock clock;
   RecordingInstanceRetirer retirer;
@@ -135,7 +137,7 @@ class RouterLeaseTest {
     ScriptedColdStartProbe probe = new ScriptedColdStartProbe();
     probe.set(a.instanceId(), ColdStartState.completed(RecordingColdStarter.NODE));
     probe.set(b.instanceId(), ColdStartState.completed(RecordingColdStarter.NODE));
-    OrphanReconciler reconciler = new OrphanReconciler(routers, instances, next, probe, retirer, OrphanReconcilerTest.SETTINGS, clock);
+    OrphanReconciler reconciler = new OrphanReconciler(routers, instances, next, probe, retirer, OrphanReconcilerTest.SETTINGS, slots, clock);
 
     OrphanReconciler.Result result = reconciler.reconcile(clock.instant());
 

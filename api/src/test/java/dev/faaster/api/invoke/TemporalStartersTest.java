@@ -3,6 +3,7 @@ package dev.faaster.api.invoke;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.faaster.workflows.NodeTaskQueues;
 import dev.faaster.workflows.SearchAttributeKeys;
 import dev.faaster.workflows.TaskQueues;
 import dev.faaster.workflows.coldstart.ColdStartFailureTypes;
@@ -14,6 +15,8 @@ import dev.faaster.workflows.coldstart.ColdStartWorkflowIds;
 import dev.faaster.workflows.coldstart.RetireInstanceWorkflow;
 import dev.faaster.workflows.coldstart.RetireRequest;
 import dev.faaster.workflows.coldstart.StartMode;
+import dev.faaster.workflows.schedule.SlotActivities;
+import dev.faaster.workflows.schedule.SlotGrant;
 import io.temporal.api.enums.v1.IndexedValueType;
 import io.temporal.client.WorkflowClient;
 import io.temporal.failure.ApplicationFailure;
@@ -47,6 +50,38 @@ class TemporalStartersTest {
     }
   }
 
+  /** What the placed cold starts were given, by instance id. */
+  static final Map<String, ColdStartRequest> PLACED = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** The node's worker: records the request and answers from the node it runs on. */
+  public static class NodeColdStart implements ColdStartWorkflow {
+    @Override
+    public ColdStartResult start(ColdStartRequest request) {
+      PLACED.put(request.instanceId(), request);
+      return new ColdStartResult(request.instanceId(), request.placement().slot().nodeId(), request.placement().slot().slotId(),
+          "/run/agent.sock", request.mode(), "l1", STAGES);
+    }
+  }
+
+  /** The scheduler of a process with the worker role: node-1's slots, or none left. */
+  static final class ScriptedSlots implements SlotActivities {
+    final List<String> released = new CopyOnWriteArrayList<>();
+    volatile boolean full;
+
+    @Override
+    public SlotGrant reserve(String instanceId, int memoryMb) {
+      if (full) {
+        throw ApplicationFailure.newNonRetryableFailure("no free 128 MiB slot on any live node", ColdStartFailureTypes.NO_CAPACITY);
+      }
+      return new SlotGrant("slot-" + instanceId, "node-1", 128);
+    }
+
+    @Override
+    public void release(String instanceId) {
+      released.add(instanceId);
+    }
+  }
+
   public static class RecordedRetire implements RetireInstanceWorkflow {
     @Override
     public void retire(RetireRequest request) {
@@ -58,7 +93,7 @@ class TemporalStartersTest {
   TestWorkflowEnvironment env;
   WorkflowClient client;
   final InvocationSettings settings =
-      new InvocationSettings(1, 100, 1000, Duration.ofMinutes(10), Duration.ofSeconds(30), 6 << 20, true,
+      new InvocationSettings(1, 100, 1000, Duration.ofMinutes(10), Duration.ofSeconds(30), 6 << 20, true, true,
           Duration.ofSeconds(10), Duration.ofSeconds(1), Duration.ofSeconds(5));
 
   @BeforeEach
@@ -70,6 +105,8 @@ class TemporalStartersTest {
     env.registerSearchAttribute("FaasterVersion", IndexedValueType.INDEXED_VALUE_TYPE_INT);
     Worker worker = env.newWorker(TaskQueues.CONTROL);
     worker.registerWorkflowImplementationTypes(CannedColdStart.class, RecordedRetire.class);
+    env.newWorker(NodeTaskQueues.of("node-1")).registerWorkflowImplementationTypes(NodeColdStart.class);
+    PLACED.clear();
     env.start();
     client = env.getWorkflowClient();
   }
@@ -107,6 +144,53 @@ class TemporalStartersTest {
         .isInstanceOf(ColdStartFailedException.class)
         .satisfies(e -> assertThat(((ColdStartFailedException) e).type()).isEqualTo(ColdStartFailureTypes.NO_CAPACITY))
         .hasMessageContaining("no free 128 MiB slot");
+  }
+
+  @Test
+  void withTheSchedulerInProcessTheSlotIsReservedFirstAndTheColdStartRunsOnItsNodesQueue() throws Exception {
+    ScriptedSlots slots = new ScriptedSlots();
+    ColdStarter starter = new TemporalColdStarter(client, settings, slots);
+
+    ColdStartResult result = starter.start(request("i-2"), "acme").toCompletableFuture().get(30, TimeUnit.SECONDS);
+
+    assertThat(result.nodeId()).isEqualTo("node-1");
+    assertThat(PLACED.get("i-2").placement().slot()).isEqualTo(new SlotGrant("slot-i-2", "node-1", 128));
+    assertThat(PLACED.get("i-2").placement().scheduleMillis()).isNotNegative();
+    var described = client.newUntypedWorkflowStub(ColdStartWorkflowIds.of("i-2")).describe();
+    assertThat(described.getTaskQueue()).isEqualTo(NodeTaskQueues.of("node-1"));
+    assertThat(slots.released).isEmpty();
+  }
+
+  @Test
+  void aSchedulerRefusalFailsWithItsTypeAndStartsNoWorkflow() {
+    ScriptedSlots slots = new ScriptedSlots();
+    slots.full = true;
+    ColdStarter starter = new TemporalColdStarter(client, settings, slots);
+
+    var started = starter.start(request("i-3"), "acme").toCompletableFuture();
+
+    assertThatThrownBy(() -> started.get(30, TimeUnit.SECONDS))
+        .cause()
+        .isInstanceOf(ColdStartFailedException.class)
+        .satisfies(e -> assertThat(((ColdStartFailedException) e).type()).isEqualTo(ColdStartFailureTypes.NO_CAPACITY))
+        .hasMessageContaining("no free 128 MiB slot");
+    assertThat(PLACED).isEmpty();
+    assertThatThrownBy(() -> client.newUntypedWorkflowStub(ColdStartWorkflowIds.of("i-3")).describe())
+        .isInstanceOf(io.temporal.client.WorkflowNotFoundException.class);
+  }
+
+  @Test
+  void placementSwitchedOffStartsOnTheControlQueue() throws Exception {
+    ScriptedSlots slots = new ScriptedSlots();
+    TemporalColdStarter starter = new TemporalColdStarter(client, settings, slots);
+    starter.placeOnNode(false);
+
+    ColdStartResult result = starter.start(request("i-4"), "acme").toCompletableFuture().get(30, TimeUnit.SECONDS);
+
+    assertThat(result.nodeId()).isEqualTo("node-1"); // CannedColdStart's
+    assertThat(PLACED).isEmpty();
+    assertThat(client.newUntypedWorkflowStub(ColdStartWorkflowIds.of("i-4")).describe().getTaskQueue())
+        .isEqualTo(TaskQueues.CONTROL);
   }
 
   @Test

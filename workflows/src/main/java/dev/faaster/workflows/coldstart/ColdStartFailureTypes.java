@@ -12,5 +12,8 @@ public final class ColdStartFailureTypes {
   /** The guest refused the code (bad package, handler not found): a function error, not retried. */
   public static final String CODE_LOAD_FAILED = "CodeLoadFailed";
 
+  /** A placed cold start started on another queue than its slot's node's: a caller's bug. */
+  public static final String MISPLACED = "Misplaced";
+
   private ColdStartFailureTypes() {}
 }

@@ -18,6 +18,8 @@ import java.util.Map;
  * @param environment environment variables given to the function
  * @param vpcConfig the function's VPC configuration (JSON) for the proxy routes
  * @param mode restore a template or boot a fresh VM
+ * @param placement the slot the caller already reserved (the workflow then runs on that node's
+ *     task queue, its node steps local); null: the workflow reserves one on the control queue
  */
 public record ColdStartRequest(
     String instanceId,
@@ -31,4 +33,30 @@ public record ColdStartRequest(
     String codeSha256,
     Map<String, String> environment,
     String vpcConfig,
-    StartMode mode) {}
+    StartMode mode,
+    NodePlacement placement) {
+
+  /** A cold start that reserves its own slot. */
+  public ColdStartRequest(
+      String instanceId,
+      String tenantId,
+      String functionId,
+      String functionName,
+      int version,
+      String runtime,
+      String handler,
+      int memoryMb,
+      String codeSha256,
+      Map<String, String> environment,
+      String vpcConfig,
+      StartMode mode) {
+    this(instanceId, tenantId, functionId, functionName, version, runtime, handler, memoryMb, codeSha256, environment,
+        vpcConfig, mode, null);
+  }
+
+  /** This request, placed on a slot the caller reserved. */
+  public ColdStartRequest placedOn(NodePlacement placement) {
+    return new ColdStartRequest(instanceId, tenantId, functionId, functionName, version, runtime, handler, memoryMb,
+        codeSha256, environment, vpcConfig, mode, placement);
+  }
+}

@@ -18,6 +18,7 @@ import io.temporal.activity.ActivityCancellationType;
 import io.temporal.activity.ActivityOptions;
 import io.temporal.activity.LocalActivityOptions;
 import io.temporal.common.RetryOptions;
+import io.temporal.failure.ApplicationFailure;
 import io.temporal.failure.TemporalFailure;
 import io.temporal.workflow.Async;
 import io.temporal.workflow.Functions;
@@ -30,6 +31,15 @@ import org.slf4j.Logger;
 /**
  * Deterministic cold start: slot, then VM, code and routes concurrently on the slot's node, then
  * the code loaded into the guest. All I/O is in the activities; what undoes what is here.
+ *
+ * <p>Two placements, the same steps and undos. A request that comes {@linkplain
+ * ColdStartRequest#placement() placed} (its slot reserved by the caller) runs on that node's own
+ * task queue, and its node steps are local activities of the node's worker: they run in the
+ * workflow's task and are recorded as markers when it completes, so the cold path has no
+ * activity dispatch at all. The node losing its worker mid-task times the task out, and the node's
+ * next worker replays it, re-running the steps not yet recorded (each is idempotent by instance
+ * id). An unplaced request runs on the control queue, reserves its own slot and sends each node
+ * step to the node's queue as an ordinary activity (one dispatch round trip per step on the path).
  */
 public class ColdStartWorkflowImpl implements ColdStartWorkflow {
 
@@ -109,6 +119,16 @@ public class ColdStartWorkflowImpl implements ColdStartWorkflow {
   private final TemplateLookupActivities templates =
       controlStub(TemplateLookupActivities.class, CONTROL_TIMEOUT, CONTROL_TIMEOUT.multipliedBy(3), STEP_RETRY);
   private final SlotActivities slotUndo = controlStub(SlotActivities.class, UNDO_TIMEOUT, UNDO_TOTAL, UNDO_RETRY);
+  /** A placed cold start runs on a node, whose worker has no free lists: its slot goes back on the control queue. */
+  private final SlotActivities slotUndoOnControl =
+      Workflow.newActivityStub(
+          SlotActivities.class,
+          ActivityOptions.newBuilder()
+              .setTaskQueue(TaskQueues.CONTROL)
+              .setStartToCloseTimeout(UNDO_TIMEOUT)
+              .setScheduleToCloseTimeout(UNDO_TOTAL)
+              .setRetryOptions(UNDO_RETRY)
+              .build());
 
   @Override
   public ColdStartResult start(ColdStartRequest request) {
@@ -121,13 +141,35 @@ public class ColdStartWorkflowImpl implements ColdStartWorkflow {
     try {
       // Registered before the call it undoes: a step that succeeded but whose result was lost
       // (worker killed) must still be undone. Every undo tolerates the thing never having been made.
-      saga.addCompensation(slotUndo::release, instanceId);
-      long scheduleStart = Workflow.currentTimeMillis();
-      SlotGrant grant = slots.reserve(instanceId, request.memoryMb());
-      long scheduleMillis = Workflow.currentTimeMillis() - scheduleStart;
-      log.info("{}: slot {} on {} ({} MiB)", who, grant.slotId(), grant.nodeId(), grant.flavorMb());
+      SlotGrant grant;
+      long scheduleMillis;
+      NodeSteps node;
+      NodePlacement placement = request.placement();
+      if (placement == null) {
+        saga.addCompensation(slotUndo::release, instanceId);
+        long scheduleStart = Workflow.currentTimeMillis();
+        grant = slots.reserve(instanceId, request.memoryMb());
+        scheduleMillis = Workflow.currentTimeMillis() - scheduleStart;
+        node = NodeSteps.onQueueOf(grant.nodeId());
+      } else {
+        // Reserved by the caller; this workflow owns it now. Released through the control queue:
+        // the free lists live in the control processes, not on the node.
+        saga.addCompensation(slotUndoOnControl::release, instanceId);
+        String queue = Workflow.getInfo().getTaskQueue();
+        if (!queue.equals(NodeTaskQueues.of(placement.slot().nodeId()))) {
+          // Local node steps anywhere but on the slot's node would make the VM on the wrong host.
+          throw ApplicationFailure.newNonRetryableFailure(
+              "a cold start placed on node " + placement.slot().nodeId() + " must run on its task queue, not " + queue,
+              ColdStartFailureTypes.MISPLACED);
+        }
+        grant = placement.slot();
+        scheduleMillis = placement.scheduleMillis();
+        startedAt -= scheduleMillis;
+        node = NodeSteps.local();
+      }
+      log.info("{}: slot {} on {} ({} MiB{})", who, grant.slotId(), grant.nodeId(), grant.flavorMb(),
+          placement == null ? "" : ", placed by the caller; node steps local");
 
-      NodeSteps node = new NodeSteps(grant.nodeId());
       saga.addCompensation(node.undoCode::releaseCode, instanceId);
       saga.addCompensation(node.undoRoutes::detach, instanceId);
       Promise<Timed<InstanceHandle>> vm = Async.function(() -> timed(() -> createVm(request, grant, node, saga)));
@@ -207,8 +249,9 @@ public class ColdStartWorkflowImpl implements ColdStartWorkflow {
   }
 
   /**
-   * Stubs of the steps on the slot's node (its own task queue: the VM, its L1 cache and its proxy
-   * routes are there).
+   * Stubs of the steps on the slot's node (the VM, its L1 cache and its proxy routes are there):
+   * ordinary activities on the node's own task queue, or local activities when the workflow itself
+   * runs on that queue.
    */
   private static final class NodeSteps {
     final InstanceActivities restore;
@@ -220,37 +263,86 @@ public class ColdStartWorkflowImpl implements ColdStartWorkflow {
     final CodeActivities undoCode;
     final RouteActivities undoRoutes;
 
-    NodeSteps(String nodeId) {
+    private NodeSteps(StubFactory stubs) {
+      restore = stubs.step(InstanceActivities.class, RESTORE_TIMEOUT);
+      boot = stubs.step(InstanceActivities.class, BOOT_TIMEOUT);
+      load = stubs.step(InstanceActivities.class, LOAD_TIMEOUT);
+      code = stubs.step(CodeActivities.class, CODE_TIMEOUT);
+      routes = stubs.step(RouteActivities.class, ROUTE_TIMEOUT);
+      undoInstance = stubs.undo(InstanceActivities.class);
+      undoCode = stubs.undo(CodeActivities.class);
+      undoRoutes = stubs.undo(RouteActivities.class);
+    }
+
+    /** Ordinary activities on the node's queue. */
+    static NodeSteps onQueueOf(String nodeId) {
       String queue = NodeTaskQueues.of(nodeId);
-      restore = Workflow.newActivityStub(InstanceActivities.class, step(queue, RESTORE_TIMEOUT));
-      boot = Workflow.newActivityStub(InstanceActivities.class, step(queue, BOOT_TIMEOUT));
-      load = Workflow.newActivityStub(InstanceActivities.class, step(queue, LOAD_TIMEOUT));
-      code = Workflow.newActivityStub(CodeActivities.class, step(queue, CODE_TIMEOUT));
-      routes = Workflow.newActivityStub(RouteActivities.class, step(queue, ROUTE_TIMEOUT));
-      undoInstance = Workflow.newActivityStub(InstanceActivities.class, undo(queue));
-      undoCode = Workflow.newActivityStub(CodeActivities.class, undo(queue));
-      undoRoutes = Workflow.newActivityStub(RouteActivities.class, undo(queue));
+      return new NodeSteps(new StubFactory() {
+        @Override
+        public <T> T step(Class<T> type, Duration startToClose) {
+          return Workflow.newActivityStub(
+              type,
+              ActivityOptions.newBuilder()
+                  .setTaskQueue(queue)
+                  .setStartToCloseTimeout(startToClose)
+                  // Bounds the wait for a node that stopped polling its queue, across all attempts.
+                  .setScheduleToCloseTimeout(stepTotal(startToClose))
+                  .setRetryOptions(STEP_RETRY)
+                  // A cancelled cold start waits for its in-flight steps to end before undoing them.
+                  .setCancellationType(ActivityCancellationType.WAIT_CANCELLATION_COMPLETED)
+                  .build());
+        }
+
+        @Override
+        public <T> T undo(Class<T> type) {
+          return Workflow.newActivityStub(
+              type,
+              ActivityOptions.newBuilder()
+                  .setTaskQueue(queue)
+                  .setStartToCloseTimeout(UNDO_TIMEOUT)
+                  .setScheduleToCloseTimeout(UNDO_TOTAL)
+                  .setRetryOptions(UNDO_RETRY)
+                  .build());
+        }
+      });
     }
 
-    private static ActivityOptions step(String queue, Duration startToClose) {
-      return ActivityOptions.newBuilder()
-          .setTaskQueue(queue)
-          .setStartToCloseTimeout(startToClose)
-          // Bounds the wait for a node that stopped polling its queue, across all attempts.
-          .setScheduleToCloseTimeout(startToClose.multipliedBy(STEP_RETRY.getMaximumAttempts()).plusSeconds(5))
-          .setRetryOptions(STEP_RETRY)
-          // A cancelled cold start waits for its in-flight steps to end before undoing them.
-          .setCancellationType(ActivityCancellationType.WAIT_CANCELLATION_COMPLETED)
-          .build();
+    /** Local activities of the worker running this workflow: the node's own. */
+    static NodeSteps local() {
+      return new NodeSteps(new StubFactory() {
+        @Override
+        public <T> T step(Class<T> type, Duration startToClose) {
+          return Workflow.newLocalActivityStub(
+              type,
+              LocalActivityOptions.newBuilder()
+                  .setStartToCloseTimeout(startToClose)
+                  .setScheduleToCloseTimeout(stepTotal(startToClose))
+                  .setRetryOptions(STEP_RETRY)
+                  .build());
+        }
+
+        @Override
+        public <T> T undo(Class<T> type) {
+          return Workflow.newLocalActivityStub(
+              type,
+              LocalActivityOptions.newBuilder()
+                  .setStartToCloseTimeout(UNDO_TIMEOUT)
+                  .setScheduleToCloseTimeout(UNDO_TOTAL)
+                  .setRetryOptions(UNDO_RETRY)
+                  .build());
+        }
+      });
     }
 
-    private static ActivityOptions undo(String queue) {
-      return ActivityOptions.newBuilder()
-          .setTaskQueue(queue)
-          .setStartToCloseTimeout(UNDO_TIMEOUT)
-          .setScheduleToCloseTimeout(UNDO_TOTAL)
-          .setRetryOptions(UNDO_RETRY)
-          .build();
+    private static Duration stepTotal(Duration startToClose) {
+      return startToClose.multipliedBy(STEP_RETRY.getMaximumAttempts()).plusSeconds(5);
+    }
+
+    /** Makes the stubs of one placement. */
+    private interface StubFactory {
+      <T> T step(Class<T> type, Duration startToClose);
+
+      <T> T undo(Class<T> type);
     }
   }
 

@@ -78,6 +78,24 @@ class ColdStartHistoryGeneratorTest {
   }
 
   @Test
+  void writePlacedRestored() throws IOException {
+    WorkflowExecutionHistory history =
+        run(new CannedNode(false), ColdStartWorkflowIds.of(REQUEST.instanceId()), ColdStartHistoryGeneratorTest::startPlaced);
+
+    assertThat(history.getLastEvent().getEventType()).isEqualTo(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED);
+    write(ColdStartWorkflowReplayTest.PLACED_RESTORED, history);
+  }
+
+  @Test
+  void writePlacedCompensated() throws IOException {
+    WorkflowExecutionHistory history =
+        run(new CannedNode(true), ColdStartWorkflowIds.of(REQUEST.instanceId()), ColdStartHistoryGeneratorTest::startPlaced);
+
+    assertThat(history.getLastEvent().getEventType()).isEqualTo(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED);
+    write(ColdStartWorkflowReplayTest.PLACED_COMPENSATED, history);
+  }
+
+  @Test
   void writeRetired() throws IOException {
     WorkflowExecutionHistory history =
         run(
@@ -108,6 +126,17 @@ class ColdStartHistoryGeneratorTest {
         .start(REQUEST);
   }
 
+  private static void startPlaced(WorkflowClient client) {
+    client
+        .newWorkflowStub(
+            ColdStartWorkflow.class,
+            WorkflowOptions.newBuilder()
+                .setTaskQueue(NodeTaskQueues.of(NODE))
+                .setWorkflowId(ColdStartWorkflowIds.of(REQUEST.instanceId()))
+                .build())
+        .start(REQUEST.placedOn(new NodePlacement(new SlotGrant("slot-256-1", NODE, 256), 2)));
+  }
+
   /** Runs one workflow against the canned activities and returns its history. */
   private static WorkflowExecutionHistory run(CannedNode node, String workflowId, Consumer<WorkflowClient> body) {
     TestEnvironmentOptions options =
@@ -119,7 +148,9 @@ class ColdStartHistoryGeneratorTest {
       Worker control = testEnv.newWorker(TaskQueues.CONTROL);
       control.registerWorkflowImplementationTypes(ColdStartWorkflowImpl.class, RetireInstanceWorkflowImpl.class);
       control.registerActivitiesImplementations(new CannedSlots(), new CannedTemplates());
-      testEnv.newWorker(NodeTaskQueues.of(NODE)).registerActivitiesImplementations(node, node.code(), node.routes());
+      Worker onNode = testEnv.newWorker(NodeTaskQueues.of(NODE));
+      onNode.registerWorkflowImplementationTypes(ColdStartWorkflowImpl.class);
+      onNode.registerActivitiesImplementations(node, node.code(), node.routes(), new CannedTemplates());
       testEnv.start();
       WorkflowClient client = testEnv.getWorkflowClient();
       try {

@@ -30,6 +30,8 @@ class ColdStartWorkflowReplayTest {
   static final String RESTORED = "histories/coldstart-restored.json";
   static final String COMPENSATED = "histories/coldstart-compensated.json";
   static final String RETIRED = "histories/retire-idle.json";
+  static final String PLACED_RESTORED = "histories/coldstart-placed-restored.json";
+  static final String PLACED_COMPENSATED = "histories/coldstart-placed-compensated.json";
 
   @Test
   void restoredColdStartReplays() throws Exception {
@@ -53,6 +55,30 @@ class ColdStartWorkflowReplayTest {
 
     assertThatCode(
             () -> WorkflowReplayer.replayWorkflowExecutionFromResource(COMPENSATED, ColdStartWorkflowImpl.class))
+        .doesNotThrowAnyException();
+  }
+
+  @Test
+  void placedColdStartReplays() throws Exception {
+    // Everything ran in the node's worker: no activity dispatched, one marker per step.
+    assertThat(activityTypes(PLACED_RESTORED)).isEmpty();
+    assertThat(localActivityMarkers(PLACED_RESTORED)).isEqualTo(5); // CurrentTemplate, VM, code, routes, load
+    assertThat(lastEventType(PLACED_RESTORED)).isEqualTo(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED);
+
+    assertThatCode(
+            () -> WorkflowReplayer.replayWorkflowExecutionFromResource(PLACED_RESTORED, ColdStartWorkflowImpl.class))
+        .doesNotThrowAnyException();
+  }
+
+  @Test
+  void placedCompensatedColdStartReplays() throws Exception {
+    // The node's undos are local; the slot goes back through the control queue.
+    assertThat(activityTypes(PLACED_COMPENSATED)).containsExactly("Release");
+    assertThat(localActivityMarkers(PLACED_COMPENSATED)).isEqualTo(8); // 5 steps, Destroy, Detach, ReleaseCode
+    assertThat(lastEventType(PLACED_COMPENSATED)).isEqualTo(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED);
+
+    assertThatCode(
+            () -> WorkflowReplayer.replayWorkflowExecutionFromResource(PLACED_COMPENSATED, ColdStartWorkflowImpl.class))
         .doesNotThrowAnyException();
   }
 

@@ -28,6 +28,7 @@ import dev.faaster.workflows.instance.LoadedCode;
 import dev.faaster.workflows.route.RouteActivities;
 import dev.faaster.workflows.schedule.SlotActivities;
 import dev.faaster.workflows.schedule.SlotGrant;
+import io.temporal.api.history.v1.HistoryEvent;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowOptions;
@@ -35,6 +36,7 @@ import io.temporal.failure.ActivityFailure;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.testing.TestWorkflowEnvironment;
 import io.temporal.worker.Worker;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -98,7 +100,10 @@ class ColdStartWorkflowTest {
     // Local or not (ColdStartWorkflowImpl.CONTROL_STEPS_LOCAL), control steps run on this worker.
     control.registerActivitiesImplementations(slots, templates);
     // The node's own queue: only the agent of the node that owns the VM polls it.
-    env.newWorker(NodeTaskQueues.of(NODE)).registerActivitiesImplementations(instances, code, routes);
+    Worker node = env.newWorker(NodeTaskQueues.of(NODE));
+    node.registerActivitiesImplementations(instances, code, routes, templates);
+    // A placed cold start runs here, its node steps local activities of this worker.
+    node.registerWorkflowImplementationTypes(ColdStartWorkflowImpl.class);
   }
 
   @AfterEach
@@ -107,13 +112,19 @@ class ColdStartWorkflowTest {
   }
 
   private ColdStartResult start(ColdStartRequest request) {
+    return startOn(
+        request.placement() == null ? TaskQueues.CONTROL : NodeTaskQueues.of(request.placement().slot().nodeId()),
+        request);
+  }
+
+  private ColdStartResult startOn(String queue, ColdStartRequest request) {
     env.start();
     WorkflowClient client = env.getWorkflowClient();
     ColdStartWorkflow workflow =
         client.newWorkflowStub(
             ColdStartWorkflow.class,
             WorkflowOptions.newBuilder()
-                .setTaskQueue(TaskQueues.CONTROL)
+                .setTaskQueue(queue)
                 .setWorkflowId(ColdStartWorkflowIds.of(request.instanceId()))
                 .build());
     return workflow.start(request);
@@ -159,6 +170,73 @@ class ColdStartWorkflowTest {
     verify(instances, never()).destroy(anyString());
     verify(code, never()).releaseCode(anyString());
     verify(routes, never()).detach(anyString());
+  }
+
+  @Test
+  void aPlacedColdStartRunsItsNodeStepsAsLocalActivitiesOnTheNodeWithoutReserving() {
+    ColdStartResult result = start(RESTORE.placedOn(new NodePlacement(GRANT, 7)));
+
+    assertThat(result.nodeId()).isEqualTo(NODE);
+    assertThat(result.slotId()).isEqualTo(GRANT.slotId());
+    assertThat(result.agentSocket()).isEqualTo(HANDLE.agentSocket());
+    // The caller's reservation is the schedule stage, and inside the total.
+    assertThat(result.stages().scheduleMillis()).isEqualTo(7);
+    assertThat(result.stages().totalMillis()).isGreaterThanOrEqualTo(7);
+    verify(slots, never()).reserve(anyString(), eq(200));
+    verify(instances).createFromTemplate(INSTANCE, TEMPLATE);
+    verify(code).ensureCodeOnNode(INSTANCE, "tenant-1", SHA);
+    verify(routes).attach(INSTANCE, "tenant-1", VPC);
+    verify(instances).loadCode(eq(INSTANCE), any());
+    // No step was dispatched through a task queue: each is a marker in the workflow's own history.
+    List<HistoryEvent> events = history(INSTANCE);
+    assertThat(events).noneMatch(HistoryEvent::hasActivityTaskScheduledEventAttributes);
+    assertThat(events.stream().filter(HistoryEvent::hasMarkerRecordedEventAttributes).count())
+        .as("template lookup, restore, code, routes, load")
+        .isEqualTo(5);
+    verify(slots, never()).release(anyString());
+  }
+
+  @Test
+  void aPlacedColdStartThatFailsUndoesItsNodeStepsLocallyAndReleasesTheSlotOnTheControlQueue() {
+    when(instances.createFromTemplate(INSTANCE, TEMPLATE))
+        .thenThrow(ApplicationFailure.newFailure("template files gone", InstanceFailureTypes.TEMPLATE_NOT_ON_NODE));
+
+    assertThat(failureOf(RESTORE.placedOn(new NodePlacement(GRANT, 3))).getType())
+        .isEqualTo(InstanceFailureTypes.TEMPLATE_NOT_ON_NODE);
+
+    InOrder order = inOrder(instances, routes, code, slots);
+    order.verify(instances).destroy(INSTANCE);
+    order.verify(routes).detach(INSTANCE);
+    order.verify(code).releaseCode(INSTANCE);
+    order.verify(slots).release(INSTANCE);
+    verify(slots, never()).reserve(anyString(), eq(200));
+    // The slot's release is the one step sent to another queue: the free lists are the control's.
+    List<HistoryEvent> scheduled =
+        history(INSTANCE).stream().filter(HistoryEvent::hasActivityTaskScheduledEventAttributes).toList();
+    assertThat(scheduled).hasSize(1);
+    assertThat(scheduled.get(0).getActivityTaskScheduledEventAttributes().getActivityType().getName()).isEqualTo("Release");
+    assertThat(scheduled.get(0).getActivityTaskScheduledEventAttributes().getTaskQueue().getName())
+        .isEqualTo(TaskQueues.CONTROL);
+  }
+
+  @Test
+  void aPlacedColdStartOnAnotherQueueThanItsNodesMakesNothingAndFreesTheSlot() {
+    WorkflowFailedException thrown =
+        catchThrowableOfType(
+            WorkflowFailedException.class,
+            () -> startOn(TaskQueues.CONTROL, RESTORE.placedOn(new NodePlacement(GRANT, 3))));
+
+    assertThat(thrown).isNotNull();
+    assertThat(((ApplicationFailure) thrown.getCause()).getType()).isEqualTo(ColdStartFailureTypes.MISPLACED);
+    verify(slots).release(INSTANCE);
+    verifyNoInteractions(instances, code, routes);
+  }
+
+  private List<HistoryEvent> history(String instanceId) {
+    return env.getWorkflowClient()
+        .fetchHistory(ColdStartWorkflowIds.of(instanceId))
+        .getHistory()
+        .getEventsList();
   }
 
   @Test
