@@ -18,6 +18,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,6 +52,7 @@ public final class CloneFactory implements AutoCloseable {
   private final VmSettings settings;
   private final Map<String, ConcurrentLinkedDeque<PendingClone>> pools = new ConcurrentHashMap<>();
   private final Map<String, ByteBuffer> states = new ConcurrentHashMap<>();
+  private final AtomicInteger refillsPending = new AtomicInteger();
   private final ExecutorService refill = Executors.newSingleThreadExecutor(r -> {
     Thread t = new Thread(r, "faaster-clone-refill");
     t.setDaemon(true);
@@ -291,6 +293,14 @@ public final class CloneFactory implements AutoCloseable {
     restoreAhead = on && connections != null;
   }
 
+  /**
+   * Whether a background refill is queued or running. Benchmarks wait for it, so that each cold
+   * start they time finds the pool as a cold start spaced further than one refill would.
+   */
+  public boolean refilling() {
+    return refillsPending.get() > 0;
+  }
+
   /** Clones of {@code template} restored ahead and waiting for an instance. */
   public int restoredAhead(TemplateImage template) {
     ConcurrentLinkedDeque<Instance> pool = restored.get(template.id());
@@ -369,6 +379,7 @@ public final class CloneFactory implements AutoCloseable {
     if (closed || settings.poolSize() <= 0) {
       return;
     }
+    refillsPending.incrementAndGet();
     try {
       refill.execute(() -> {
         try {
@@ -378,10 +389,12 @@ public final class CloneFactory implements AutoCloseable {
           prewarm(template, settings.poolSize());
         } catch (RuntimeException e) {
           LOG.warn("refilling the clone pool of {}: {}", template.id(), e.getMessage());
+        } finally {
+          refillsPending.decrementAndGet();
         }
       });
     } catch (java.util.concurrent.RejectedExecutionException e) {
-      // closing
+      refillsPending.decrementAndGet(); // closing
     }
   }
 
