@@ -121,14 +121,7 @@ public class ColdStartWorkflowImpl implements ColdStartWorkflow {
   private final SlotActivities slotUndo = controlStub(SlotActivities.class, UNDO_TIMEOUT, UNDO_TOTAL, UNDO_RETRY);
   /** A placed cold start runs on a node, whose worker has no free lists: its slot goes back on the control queue. */
   private final SlotActivities slotUndoOnControl =
-      Workflow.newActivityStub(
-          SlotActivities.class,
-          ActivityOptions.newBuilder()
-              .setTaskQueue(TaskQueues.CONTROL)
-              .setStartToCloseTimeout(UNDO_TIMEOUT)
-              .setScheduleToCloseTimeout(UNDO_TOTAL)
-              .setRetryOptions(UNDO_RETRY)
-              .build());
+      new Stubs(TaskQueues.CONTROL).of(SlotActivities.class, UNDO_TIMEOUT, UNDO_TOTAL, UNDO_RETRY);
 
   @Override
   public ColdStartResult start(ColdStartRequest request) {
@@ -263,109 +256,68 @@ public class ColdStartWorkflowImpl implements ColdStartWorkflow {
     final CodeActivities undoCode;
     final RouteActivities undoRoutes;
 
-    private NodeSteps(StubFactory stubs) {
-      restore = stubs.step(InstanceActivities.class, RESTORE_TIMEOUT);
-      boot = stubs.step(InstanceActivities.class, BOOT_TIMEOUT);
-      load = stubs.step(InstanceActivities.class, LOAD_TIMEOUT);
-      code = stubs.step(CodeActivities.class, CODE_TIMEOUT);
-      routes = stubs.step(RouteActivities.class, ROUTE_TIMEOUT);
-      undoInstance = stubs.undo(InstanceActivities.class);
-      undoCode = stubs.undo(CodeActivities.class);
-      undoRoutes = stubs.undo(RouteActivities.class);
+    private NodeSteps(Stubs stubs) {
+      restore = stubs.of(InstanceActivities.class, RESTORE_TIMEOUT, stepTotal(RESTORE_TIMEOUT), STEP_RETRY);
+      boot = stubs.of(InstanceActivities.class, BOOT_TIMEOUT, stepTotal(BOOT_TIMEOUT), STEP_RETRY);
+      load = stubs.of(InstanceActivities.class, LOAD_TIMEOUT, stepTotal(LOAD_TIMEOUT), STEP_RETRY);
+      code = stubs.of(CodeActivities.class, CODE_TIMEOUT, stepTotal(CODE_TIMEOUT), STEP_RETRY);
+      routes = stubs.of(RouteActivities.class, ROUTE_TIMEOUT, stepTotal(ROUTE_TIMEOUT), STEP_RETRY);
+      undoInstance = stubs.of(InstanceActivities.class, UNDO_TIMEOUT, UNDO_TOTAL, UNDO_RETRY);
+      undoCode = stubs.of(CodeActivities.class, UNDO_TIMEOUT, UNDO_TOTAL, UNDO_RETRY);
+      undoRoutes = stubs.of(RouteActivities.class, UNDO_TIMEOUT, UNDO_TOTAL, UNDO_RETRY);
     }
 
     /** Ordinary activities on the node's queue. */
     static NodeSteps onQueueOf(String nodeId) {
-      String queue = NodeTaskQueues.of(nodeId);
-      return new NodeSteps(new StubFactory() {
-        @Override
-        public <T> T step(Class<T> type, Duration startToClose) {
-          return Workflow.newActivityStub(
-              type,
-              ActivityOptions.newBuilder()
-                  .setTaskQueue(queue)
-                  .setStartToCloseTimeout(startToClose)
-                  // Bounds the wait for a node that stopped polling its queue, across all attempts.
-                  .setScheduleToCloseTimeout(stepTotal(startToClose))
-                  .setRetryOptions(STEP_RETRY)
-                  // A cancelled cold start waits for its in-flight steps to end before undoing them.
-                  .setCancellationType(ActivityCancellationType.WAIT_CANCELLATION_COMPLETED)
-                  .build());
-        }
-
-        @Override
-        public <T> T undo(Class<T> type) {
-          return Workflow.newActivityStub(
-              type,
-              ActivityOptions.newBuilder()
-                  .setTaskQueue(queue)
-                  .setStartToCloseTimeout(UNDO_TIMEOUT)
-                  .setScheduleToCloseTimeout(UNDO_TOTAL)
-                  .setRetryOptions(UNDO_RETRY)
-                  .build());
-        }
-      });
+      return new NodeSteps(new Stubs(NodeTaskQueues.of(nodeId)));
     }
 
     /** Local activities of the worker running this workflow: the node's own. */
     static NodeSteps local() {
-      return new NodeSteps(new StubFactory() {
-        @Override
-        public <T> T step(Class<T> type, Duration startToClose) {
-          return Workflow.newLocalActivityStub(
-              type,
-              LocalActivityOptions.newBuilder()
-                  .setStartToCloseTimeout(startToClose)
-                  .setScheduleToCloseTimeout(stepTotal(startToClose))
-                  .setRetryOptions(STEP_RETRY)
-                  .build());
-        }
-
-        @Override
-        public <T> T undo(Class<T> type) {
-          return Workflow.newLocalActivityStub(
-              type,
-              LocalActivityOptions.newBuilder()
-                  .setStartToCloseTimeout(UNDO_TIMEOUT)
-                  .setScheduleToCloseTimeout(UNDO_TOTAL)
-                  .setRetryOptions(UNDO_RETRY)
-                  .build());
-        }
-      });
+      return new NodeSteps(Stubs.LOCAL);
     }
 
+    /** All attempts of a step: bounds the wait for a node that stopped polling its queue. */
     private static Duration stepTotal(Duration startToClose) {
       return startToClose.multipliedBy(STEP_RETRY.getMaximumAttempts()).plusSeconds(5);
     }
+  }
 
-    /** Makes the stubs of one placement. */
-    private interface StubFactory {
-      <T> T step(Class<T> type, Duration startToClose);
+  /**
+   * Makes activity stubs: local activities of the worker running this workflow ({@link #LOCAL}),
+   * or ordinary activities on {@code queue}.
+   */
+  private record Stubs(String queue) {
+    static final Stubs LOCAL = new Stubs(null);
 
-      <T> T undo(Class<T> type);
+    <T> T of(Class<T> type, Duration startToClose, Duration scheduleToClose, RetryOptions retry) {
+      if (queue == null) {
+        return Workflow.newLocalActivityStub(
+            type,
+            LocalActivityOptions.newBuilder()
+                .setStartToCloseTimeout(startToClose)
+                .setScheduleToCloseTimeout(scheduleToClose)
+                .setRetryOptions(retry)
+                .build());
+      }
+      return Workflow.newActivityStub(
+          type,
+          ActivityOptions.newBuilder()
+              .setTaskQueue(queue)
+              .setStartToCloseTimeout(startToClose)
+              .setScheduleToCloseTimeout(scheduleToClose)
+              .setRetryOptions(retry)
+              // A cancelled cold start waits for its in-flight steps to end before undoing them
+              // (the undos themselves run in a detached scope and are never cancelled).
+              .setCancellationType(ActivityCancellationType.WAIT_CANCELLATION_COMPLETED)
+              .build());
     }
   }
 
   /** A control-plane stub, local or not as {@link #CONTROL_STEPS_LOCAL} says. */
   private static <T> T controlStub(
       Class<T> type, Duration startToClose, Duration scheduleToClose, RetryOptions retry) {
-    if (CONTROL_STEPS_LOCAL) {
-      return Workflow.newLocalActivityStub(
-          type,
-          LocalActivityOptions.newBuilder()
-              .setStartToCloseTimeout(startToClose)
-              .setScheduleToCloseTimeout(scheduleToClose)
-              .setRetryOptions(retry)
-              .build());
-    }
-    return Workflow.newActivityStub(
-        type,
-        ActivityOptions.newBuilder()
-            .setTaskQueue(TaskQueues.CONTROL)
-            .setStartToCloseTimeout(startToClose)
-            .setScheduleToCloseTimeout(scheduleToClose)
-            .setRetryOptions(retry)
-            .build());
+    return (CONTROL_STEPS_LOCAL ? Stubs.LOCAL : new Stubs(TaskQueues.CONTROL)).of(type, startToClose, scheduleToClose, retry);
   }
 
   /** A branch's result and its duration in workflow time. */
