@@ -16,8 +16,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,6 +47,10 @@ public final class CloneFactory implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(CloneFactory.class);
   /** Placeholder code packages by runtime (see {@link #warmCodePaths}); read once. */
   private static final Map<String, byte[]> WARMUP_PACKAGES = new ConcurrentHashMap<>();
+  /** How long a refill waits for the cold start that took a clone (~0.1-0.3 s under TCG) at most. */
+  static final Duration COLD_PATH_GRACE = Duration.ofSeconds(2);
+  /** How long after the code load a held-back refill starts: the first invocation's time. */
+  static final Duration FIRST_INVOCATION_GRACE = Duration.ofMillis(100);
 
   private final Hypervisor hypervisor;
   private final AgentProbe agent;
@@ -53,11 +58,13 @@ public final class CloneFactory implements AutoCloseable {
   private final Map<String, ConcurrentLinkedDeque<PendingClone>> pools = new ConcurrentHashMap<>();
   private final Map<String, ByteBuffer> states = new ConcurrentHashMap<>();
   private final AtomicInteger refillsPending = new AtomicInteger();
-  private final ExecutorService refill = Executors.newSingleThreadExecutor(r -> {
+  private final ScheduledExecutorService refill = Executors.newSingleThreadScheduledExecutor(r -> {
     Thread t = new Thread(r, "faaster-clone-refill");
     t.setDaemon(true);
     return t;
   });
+  /** Refills held back until the cold start that took a clone is done with the CPU, by template id. */
+  private final Map<String, TemplateImage> deferredRefills = new ConcurrentHashMap<>();
   private volatile boolean closed;
   /** Every domain this factory created and nobody destroyed yet, pending or restored. */
   private final java.util.Set<String> live = ConcurrentHashMap.newKeySet();
@@ -135,7 +142,7 @@ public final class CloneFactory implements AutoCloseable {
     if (restoreAhead) {
       for (Instance ready; (ready = restoredPool(template).poll()) != null; ) {
         if (hypervisor.isAlive(ready.name())) {
-          scheduleRefill(template);
+          deferRefill(template);
           Instance.Timings t = ready.timings();
           LOG.debug("restored {} from {} ahead of demand", ready.name(), template.id());
           return new Instance(ready.identity(), ready.templateId(), ready.paths(), ready.qemuPid(),
@@ -148,9 +155,50 @@ public final class CloneFactory implements AutoCloseable {
     try {
       return loadNext(template);
     } finally {
-      // Refilled after the restore, not during it: on few cores a QEMU starting up competes with
-      // the guest being restored.
+      deferRefill(template);
+    }
+  }
+
+  /**
+   * The cold start that took a clone has loaded its code (or failed): the refills it held back
+   * start {@link #FIRST_INVOCATION_GRACE} later, once the first invocation (which follows the load
+   * within tens of milliseconds) has run. Called by the node's instance steps.
+   */
+  public void coldPathDone() {
+    for (String templateId : deferredRefills.keySet()) {
+      try {
+        refill.schedule(() -> releaseRefill(templateId), FIRST_INVOCATION_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        return; // closing
+      }
+    }
+  }
+
+  /**
+   * Refills after the cold start, not during it: on few cores a refill (a QEMU starting, a clone
+   * restored and warmed: about a second of CPU under TCG) competes with the new instance's identity
+   * and code load. Released by {@link #coldPathDone}, or after {@link #COLD_PATH_GRACE} for a cold
+   * start that never gets that far.
+   */
+  private void deferRefill(TemplateImage template) {
+    if (closed || settings.poolSize() <= 0) {
+      return;
+    }
+    if (deferredRefills.putIfAbsent(template.id(), template) == null) {
+      refillsPending.incrementAndGet();
+      try {
+        refill.schedule(() -> releaseRefill(template.id()), COLD_PATH_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        releaseRefill(template.id()); // closing
+      }
+    }
+  }
+
+  private void releaseRefill(String templateId) {
+    TemplateImage template = deferredRefills.remove(templateId);
+    if (template != null) {
       scheduleRefill(template);
+      refillsPending.decrementAndGet(); // after scheduleRefill counted its own: refilling() never blinks
     }
   }
 

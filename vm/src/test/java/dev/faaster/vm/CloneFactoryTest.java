@@ -117,6 +117,27 @@ class CloneFactoryTest {
   }
 
   @Test
+  void theRefillWaitsUntilTheColdStartThatTookACloneIsDone() throws Exception {
+    factory.close();
+    factory = new CloneFactory(hv, (socket, timeout) -> { }, settings.withPoolSize(2));
+    factory.prewarm(template, 2);
+    factory.restore(template);
+
+    // Held back (for at most CloneFactory.COLD_PATH_GRACE, far longer than this wait).
+    Thread.sleep(300);
+    assertThat(factory.pending(template)).isEqualTo(1);
+    assertThat(factory.refilling()).isTrue();
+
+    factory.coldPathDone();
+    long deadline = System.nanoTime() + 5_000_000_000L;
+    while ((factory.pending(template) < 2 || factory.refilling()) && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    assertThat(factory.pending(template)).isEqualTo(2);
+    assertThat(factory.refilling()).isFalse();
+  }
+
+  @Test
   void stateThatNeverLoadsFailsTheRestoreWithinTheBoundAndDestroysTheClone() {
     hv.incomingFault = "hang";
     factory.prewarm(template, 1);

@@ -150,6 +150,9 @@ public class LibvirtInstanceActivities implements InstanceActivities {
                 + e.getMessage(), ColdStartFailureTypes.CODE_LOAD_FAILED);
       }
       throw e;
+    } finally {
+      // The clone pool's refill waited for this cold start to be done with the CPU.
+      clones.coldPathDone();
     }
   }
 
