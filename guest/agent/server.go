@@ -185,7 +185,8 @@ func (s *Server) handle(c *conn, f protocol.Frame) bool {
 		var req protocol.LoadCodeRequest
 		if decodeMeta(c, f, &req) {
 			if rt, ok := s.checkLoad(c, f, req); ok {
-				s.job(c, f, func(ctx context.Context) func() { return s.loadCode(ctx, c, f, req, rt) })
+				received := time.Now()
+				s.job(c, f, func(ctx context.Context) func() { return s.loadCode(ctx, c, f, req, rt, received) })
 			}
 		}
 	case protocol.TypeInvoke:
@@ -329,7 +330,7 @@ func (s *Server) unpack(req protocol.LoadCodeRequest, body []byte) (dir string, 
 	return dir, true, st, err
 }
 
-func (s *Server) loadCode(ctx context.Context, c *conn, f protocol.Frame, req protocol.LoadCodeRequest, rt runtime.Runtime) func() {
+func (s *Server) loadCode(ctx context.Context, c *conn, f protocol.Frame, req protocol.LoadCodeRequest, rt runtime.Runtime, received time.Time) func() {
 	start := time.Now()
 	// A failed LOAD_CODE leaves no code loaded: forget the previous package first.
 	s.mu.Lock()
@@ -341,6 +342,7 @@ func (s *Server) loadCode(ctx context.Context, c *conn, f protocol.Frame, req pr
 		os.RemoveAll(prev.code.Dir)
 	}
 	dir, owned, st, err := s.unpack(req, f.Body)
+	unpacked := time.Now()
 	if err != nil {
 		return func() { c.fail(f.RequestID, protocol.CodeBadCodePackage, err.Error(), "") }
 	}
@@ -348,7 +350,9 @@ func (s *Server) loadCode(ctx context.Context, c *conn, f protocol.Frame, req pr
 		Dir: dir, Handler: req.Handler, Env: req.Env, FunctionName: req.FunctionName,
 		FunctionVersion: req.FunctionVersion, MemoryMiB: req.MemoryMiB, InstanceID: inst,
 	}
-	if err := rt.Load(ctx, code); err != nil {
+	err = rt.Load(ctx, code)
+	taken := time.Now()
+	if err != nil {
 		if owned {
 			os.RemoveAll(dir)
 		}
@@ -364,6 +368,11 @@ func (s *Server) loadCode(ctx context.Context, c *conn, f protocol.Frame, req pr
 	rep := protocol.LoadCodeReply{
 		Runtime: req.Runtime, Handler: req.Handler, CodeDir: dir, Files: st.Files, Bytes: st.Bytes,
 		LoadMs: float64(time.Since(start).Microseconds()) / 1000,
+		StepsMicros: map[string]int64{
+			"jobStart": start.Sub(received).Microseconds(),
+			"unpack":   unpacked.Sub(start).Microseconds(),
+			"runtime":  taken.Sub(unpacked).Microseconds(),
+		},
 	}
 	return func() { c.reply(f, protocol.TypeCodeLoaded, rep, nil) }
 }

@@ -154,6 +154,11 @@ func TestServerLoadsZipAndInvokesProvided(t *testing.T) {
 	if err != nil || client.Reply(f, &lr) != nil || lr.Files != 1 {
 		t.Fatalf("load: %+v %v", lr, err)
 	}
+	for _, step := range []string{"jobStart", "unpack", "runtime"} {
+		if v, ok := lr.StepsMicros[step]; !ok || v < 0 {
+			t.Fatalf("load step %s: %v in %+v", step, v, lr.StepsMicros)
+		}
+	}
 	f, err = h.c.Call(ctx(t), protocol.TypeInvoke, protocol.InvokeRequest{TimeoutMs: 5000, InvocationID: "a"}, []byte(`{"x":1}`))
 	var rm protocol.ResultMeta
 	if err != nil || client.Reply(f, &rm) != nil || rm.Status != protocol.StatusOK || string(f.Body) != `got:{"x":1}` {

@@ -94,6 +94,10 @@ type LoadCodeReply struct {
 	Files   int     `json:"files"`
 	Bytes   int64   `json:"bytes"`
 	LoadMs  float64 `json:"loadMs"`
+	// StepsMicros is how long each step took in the guest, in microseconds: jobStart (frame
+	// read to job running), unpack (digest check and extraction), runtime (the runtime taking
+	// the code: python3 imports the handler).
+	StepsMicros map[string]int64 `json:"stepsMicros,omitempty"`
 }
 
 // InvokeRequest is the meta of INVOKE (0x05); the body holds the event.

@@ -89,7 +89,9 @@ public final class AgentMessages {
 
   /** Meta of CODE_LOADED (0x84). */
   @JsonIgnoreProperties(ignoreUnknown = true)
-  public record LoadCodeReply(String runtime, String handler, String codeDir, int files, long bytes, double loadMs) {}
+  public record LoadCodeReply(
+      String runtime, String handler, String codeDir, int files, long bytes, double loadMs,
+      @Nullable Map<String, Long> stepsMicros) {}
 
   /** Meta of INVOKE (0x05); the request body carries the event. */
   @JsonInclude(JsonInclude.Include.NON_EMPTY)

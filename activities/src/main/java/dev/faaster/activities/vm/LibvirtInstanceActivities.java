@@ -133,8 +133,8 @@ public class LibvirtInstanceActivities implements InstanceActivities {
       // The connection stays open: invocations come on it, from the router in this process or
       // through this node's data plane from an API elsewhere.
       AgentMessages.LoadCodeReply reply = connections.acquire(socket, AGENT_TIMEOUT).loadCode(request, zip, LOAD_TIMEOUT);
-      log.info("instance {}: loaded {} ({} files, {} bytes) in {} ms in the guest", instanceId, code.codeSha256(),
-          reply.files(), reply.bytes(), Math.round(reply.loadMs()));
+      log.info("instance {}: loaded {} ({} files, {} bytes) in {} ms in the guest (us: {})", instanceId,
+          code.codeSha256(), reply.files(), reply.bytes(), Math.round(reply.loadMs()), reply.stepsMicros());
       return new LoadedCode(reply.files(), reply.bytes(), Math.round(reply.loadMs()));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
