@@ -341,6 +341,7 @@ func (s *Server) loadCode(ctx context.Context, c *conn, f protocol.Frame, req pr
 	if prev != nil && prev.owned {
 		os.RemoveAll(prev.code.Dir)
 	}
+	forgot := time.Now()
 	dir, owned, st, err := s.unpack(req, f.Body)
 	unpacked := time.Now()
 	if err != nil {
@@ -370,7 +371,8 @@ func (s *Server) loadCode(ctx context.Context, c *conn, f protocol.Frame, req pr
 		LoadMs: float64(time.Since(start).Microseconds()) / 1000,
 		StepsMicros: map[string]int64{
 			"jobStart": start.Sub(received).Microseconds(),
-			"unpack":   unpacked.Sub(start).Microseconds(),
+			"forget":   forgot.Sub(start).Microseconds(),
+			"unpack":   unpacked.Sub(forgot).Microseconds(),
 			"runtime":  taken.Sub(unpacked).Microseconds(),
 		},
 	}

@@ -154,7 +154,7 @@ func TestServerLoadsZipAndInvokesProvided(t *testing.T) {
 	if err != nil || client.Reply(f, &lr) != nil || lr.Files != 1 {
 		t.Fatalf("load: %+v %v", lr, err)
 	}
-	for _, step := range []string{"jobStart", "unpack", "runtime"} {
+	for _, step := range []string{"jobStart", "forget", "unpack", "runtime"} {
 		if v, ok := lr.StepsMicros[step]; !ok || v < 0 {
 			t.Fatalf("load step %s: %v in %+v", step, v, lr.StepsMicros)
 		}

@@ -95,8 +95,8 @@ type LoadCodeReply struct {
 	Bytes   int64   `json:"bytes"`
 	LoadMs  float64 `json:"loadMs"`
 	// StepsMicros is how long each step took in the guest, in microseconds: jobStart (frame
-	// read to job running), unpack (digest check and extraction), runtime (the runtime taking
-	// the code: python3 imports the handler).
+	// read to job running), forget (removing the previous package), unpack (digest check and
+	// extraction), runtime (the runtime taking the code: python3 imports the handler).
 	StepsMicros map[string]int64 `json:"stepsMicros,omitempty"`
 }
 
