@@ -46,6 +46,7 @@ public class TemporalColdStarter implements ColdStarter {
   private final WorkflowClient client;
   private final InvocationSettings settings;
   private final SlotActivities slots;
+  private final ColdStartProbe probe;
   private volatile boolean placeOnNode;
 
   /** A starter without the scheduler: every cold start reserves its own slot on the control queue. */
@@ -59,6 +60,7 @@ public class TemporalColdStarter implements ColdStarter {
     this.client = client;
     this.settings = settings;
     this.slots = slots;
+    this.probe = new TemporalColdStartProbe(client);
     this.placeOnNode = settings.placeOnNode() && slots != null;
   }
 
@@ -119,14 +121,29 @@ public class TemporalColdStarter implements ColdStarter {
   }
 
   /**
-   * The slot of a placed cold start the workflow service refused: nothing else owns it. (A start
-   * accepted despite the error is caught by the orphan reconciler's slot check.)
+   * The slot of a placed cold start whose start RPC failed, freed only once the service says no
+   * such workflow exists: a start that failed on the way back (a timeout after the server accepted
+   * it) made a workflow that owns the slot and frees it itself. When the service can't be asked
+   * either, the slot stays reserved for an instance nobody runs (left for an operator, and noted
+   * in the log with the instance id).
    */
   private void releaseUnstarted(ColdStartRequest request) {
+    String slotId = request.placement().slot().slotId();
+    try {
+      if (probe.stateOf(request.instanceId()).phase() != ColdStartState.Phase.NOT_FOUND) {
+        log.warn("cold start of instance {} started although its start RPC failed; it owns slot {}",
+            request.instanceId(), slotId);
+        return;
+      }
+    } catch (RuntimeException e) {
+      log.error("slot {} of instance {} stays reserved: its cold start's start RPC failed and whether it started"
+          + " is unknown ({})", slotId, request.instanceId(), e.getMessage());
+      return;
+    }
     try {
       slots.release(request.instanceId());
     } catch (RuntimeException e) {
-      log.warn("could not release the slot of instance {} whose cold start did not start; the orphan reconciler will: {}",
+      log.error("could not free slot {} of instance {} whose cold start never started: {}", slotId,
           request.instanceId(), e.getMessage());
     }
   }

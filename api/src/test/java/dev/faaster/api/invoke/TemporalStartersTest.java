@@ -180,6 +180,25 @@ class TemporalStartersTest {
   }
 
   @Test
+  void aPlacedStartThatFailsWhereNobodyCanSayWhetherItStartedKeepsTheSlot() {
+    // A workflow that did start owns the slot and frees it itself: freeing it here too could hand
+    // it to a second instance. Unreachable service: the start fails and so does the question.
+    TestWorkflowEnvironment gone = TestWorkflowEnvironment.newInstance();
+    WorkflowClient unreachable = gone.getWorkflowClient();
+    gone.close();
+    ScriptedSlots slots = new ScriptedSlots();
+    ColdStarter starter = new TemporalColdStarter(unreachable, settings, slots);
+
+    var started = starter.start(request("i-5"), "acme").toCompletableFuture();
+
+    assertThatThrownBy(() -> started.get(60, TimeUnit.SECONDS))
+        .cause()
+        .isInstanceOf(ColdStartFailedException.class)
+        .hasMessageContaining("did not accept the cold start");
+    assertThat(slots.released).isEmpty();
+  }
+
+  @Test
   void placementSwitchedOffStartsOnTheControlQueue() throws Exception {
     ScriptedSlots slots = new ScriptedSlots();
     TemporalColdStarter starter = new TemporalColdStarter(client, settings, slots);
