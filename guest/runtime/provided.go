@@ -104,25 +104,45 @@ func (p *Provided) Invoke(ctx context.Context, inv Invocation) Result {
 
 	stdout := &capBuffer{max: protocol.MaxBody}
 	stderr := newTail(protocol.StderrTailMax)
+	outPipe, err := newOutputPipe(stdout)
+	if err != nil {
+		return Result{Status: protocol.StatusFunctionError, ErrorType: "Runtime.StartError", ErrorMessage: err.Error()}
+	}
+	errPipe, err := newOutputPipe(stderr)
+	if err != nil {
+		outPipe.abandon()
+		return Result{Status: protocol.StatusFunctionError, ErrorType: "Runtime.StartError", ErrorMessage: err.Error()}
+	}
 	cmd := exec.CommandContext(ctx, filepath.Join(code.Dir, "bootstrap"))
 	cmd.Dir = code.Dir
 	cmd.Env = FunctionEnv(p.BaseEnv, code, inv)
 	cmd.Stdin = bytes.NewReader(inv.Event)
-	cmd.Stdout = stdout
-	cmd.Stderr = stderr
+	cmd.Stdout = outPipe.w
+	cmd.Stderr = errPipe.w
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	// Only the event's copy to stdin is a goroutine of exec's now: a leftover child holding stdin
+	// without reading it must not hold the result.
 	cmd.WaitDelay = p.WaitDelay
 
 	start := time.Now()
-	err := cmd.Run()
+	if err = cmd.Start(); err != nil {
+		outPipe.abandon()
+		errPipe.abandon()
+	} else {
+		outPipe.started(p.WaitDelay)
+		errPipe.started(p.WaitDelay)
+		err = cmd.Wait()
+		outPipe.finish()
+		errPipe.finish()
+	}
 	res := Result{Duration: time.Since(start), StderrTail: stderr.Bytes()}
 	if cmd.Process != nil {
 		// Whatever the function left running in its group goes with it.
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 	}
 	if errors.Is(err, exec.ErrWaitDelay) {
-		err = nil // exited; a leftover child kept a pipe open and was killed
+		err = nil // exited; a leftover child kept stdin open and was killed
 	}
 	if cmd.ProcessState != nil {
 		if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok {

@@ -85,6 +85,25 @@ func TestProvidedLeftoverChildDoesNotDelayResult(t *testing.T) {
 	}
 }
 
+func TestProvidedOutputIsKeptWhenItsReaderRunsLate(t *testing.T) {
+	// A busy guest can run the output reader long after the process exited (longer than the
+	// leftover-child allowance); what the process wrote must still be the response.
+	drainStartDelay = 300 * time.Millisecond
+	defer func() { drainStartDelay = 0 }()
+	p := providedWith(t, `sleep 30 & printf 'host=a\nmac=b\n'; echo oops >&2`)
+	start := time.Now()
+	res := invoke(p, "", 5*time.Second)
+	if res.Status != protocol.StatusOK || string(res.Payload) != "host=a\nmac=b\n" {
+		t.Fatalf("%+v payload %q", res, res.Payload)
+	}
+	if !strings.Contains(string(res.StderrTail), "oops") {
+		t.Fatalf("stderr tail %q", res.StderrTail)
+	}
+	if el := time.Since(start); el > 2*time.Second {
+		t.Fatalf("result took %v", el)
+	}
+}
+
 func TestProvidedOversizedResponse(t *testing.T) {
 	if _, err := exec.LookPath("head"); err != nil {
 		t.Skip("no head")
