@@ -42,14 +42,20 @@ func (o *outputPipe) started(idle time.Duration) {
 	go o.drain(idle)
 }
 
-// finish tells the reader the process exited and waits until it has read everything written.
-func (o *outputPipe) finish() {
-	// Wakes a read blocked on an empty pipe (a read that has data returns it regardless); set
-	// before exited is closed, so a reader that sees exited closed can clear it safely.
-	o.r.SetReadDeadline(time.Now())
-	close(o.exited)
-	<-o.done
-	o.r.Close()
+// finish tells the readers the process exited, then waits until each has read everything
+// written: together, so leftover children holding several pipes cost one idle allowance, not one
+// per pipe.
+func finish(pipes ...*outputPipe) {
+	for _, o := range pipes {
+		// Wakes a read blocked on an empty pipe (a read that has data returns it regardless); set
+		// before exited is closed, so a reader that sees exited closed can clear it safely.
+		o.r.SetReadDeadline(time.Now())
+		close(o.exited)
+	}
+	for _, o := range pipes {
+		<-o.done
+		o.r.Close()
+	}
 }
 
 // abandon is for a process that never started.

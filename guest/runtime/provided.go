@@ -133,8 +133,7 @@ func (p *Provided) Invoke(ctx context.Context, inv Invocation) Result {
 		outPipe.started(p.WaitDelay)
 		errPipe.started(p.WaitDelay)
 		err = cmd.Wait()
-		outPipe.finish()
-		errPipe.finish()
+		finish(outPipe, errPipe)
 	}
 	res := Result{Duration: time.Since(start), StderrTail: stderr.Bytes()}
 	if cmd.Process != nil {

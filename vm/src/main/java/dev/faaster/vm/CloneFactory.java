@@ -1,22 +1,28 @@
 package dev.faaster.vm;
 
+import io.micronaut.context.annotation.Value;
 import io.micronaut.core.annotation.Nullable;
 import jakarta.annotation.PreDestroy;
-import io.micronaut.context.annotation.Value;
 import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -45,8 +51,8 @@ import org.slf4j.LoggerFactory;
 public final class CloneFactory implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(CloneFactory.class);
-  /** Placeholder code packages by runtime (see {@link #warmCodePaths}); read once. */
-  private static final Map<String, byte[]> WARMUP_PACKAGES = new ConcurrentHashMap<>();
+  /** Placeholder code packages by runtime (see {@link #warmCodePaths}); read and hashed once. */
+  private static final Map<String, Placeholder> PLACEHOLDERS = new ConcurrentHashMap<>();
   /** How long a refill waits for the cold start that took a clone (~0.1-0.3 s under TCG) at most. */
   static final Duration COLD_PATH_GRACE = Duration.ofSeconds(2);
   /** How long after the code load a held-back refill starts: the first invocation's time. */
@@ -168,7 +174,7 @@ public final class CloneFactory implements AutoCloseable {
     for (String templateId : deferredRefills.keySet()) {
       try {
         refill.schedule(() -> releaseRefill(templateId), FIRST_INVOCATION_GRACE.toMillis(), TimeUnit.MILLISECONDS);
-      } catch (java.util.concurrent.RejectedExecutionException e) {
+      } catch (RejectedExecutionException e) {
         return; // closing
       }
     }
@@ -188,7 +194,7 @@ public final class CloneFactory implements AutoCloseable {
       refillsPending.incrementAndGet();
       try {
         refill.schedule(() -> releaseRefill(template.id()), COLD_PATH_GRACE.toMillis(), TimeUnit.MILLISECONDS);
-      } catch (java.util.concurrent.RejectedExecutionException e) {
+      } catch (RejectedExecutionException e) {
         releaseRefill(template.id()); // closing
       }
     }
@@ -441,7 +447,7 @@ public final class CloneFactory implements AutoCloseable {
           refillsPending.decrementAndGet();
         }
       });
-    } catch (java.util.concurrent.RejectedExecutionException e) {
+    } catch (RejectedExecutionException e) {
       refillsPending.decrementAndGet(); // closing
     }
   }
@@ -489,37 +495,37 @@ public final class CloneFactory implements AutoCloseable {
    * warm-up: the clone stays in the pool.
    */
   private void warmCodePaths(AgentClient agent, String runtime, String name) {
-    byte[] zip = WARMUP_PACKAGES.computeIfAbsent(runtime, CloneFactory::warmupPackage);
-    if (zip.length == 0) {
+    Placeholder placeholder = PLACEHOLDERS.computeIfAbsent(runtime, Placeholder::of);
+    if (placeholder.zip().length == 0) {
       return;
     }
     try {
       String handler = "python3".equals(runtime) ? "faaster_warmup.handler" : null;
-      var placeholder = new AgentMessages.LoadCodeRequest(runtime, handler, Map.of(), null, sha256(zip), "faaster-warmup",
+      var load = new AgentMessages.LoadCodeRequest(runtime, handler, Map.of(), null, placeholder.sha256(), "faaster-warmup",
           "0", settings.memoryMiB());
-      agent.loadCode(placeholder, zip, settings.restoreTimeout());
+      agent.loadCode(load, placeholder.zip(), settings.restoreTimeout());
       agent.invoke(new AgentMessages.InvokeRequest(settings.restoreTimeout().toMillis(), "warmup-" + name),
-          "{}".getBytes(java.nio.charset.StandardCharsets.UTF_8), settings.restoreTimeout());
-      agent.loadCode(placeholder, zip, settings.restoreTimeout());
+          "{}".getBytes(StandardCharsets.UTF_8), settings.restoreTimeout());
+      agent.loadCode(load, placeholder.zip(), settings.restoreTimeout());
     } catch (AgentException e) {
       LOG.warn("clone {}: warming its code paths failed ({}); it stays in the pool", name, e.getMessage());
     }
   }
 
-  /** The placeholder package of a runtime; empty when there is none. */
-  private static byte[] warmupPackage(String runtime) {
-    try (java.io.InputStream in = CloneFactory.class.getResourceAsStream("warmup/" + runtime + ".zip")) {
-      return in == null ? new byte[0] : in.readAllBytes();
-    } catch (IOException e) {
-      return new byte[0];
-    }
-  }
-
-  private static String sha256(byte[] bytes) {
-    try {
-      return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
+  /** A runtime's placeholder package and its digest; an empty package when the runtime has none. */
+  private record Placeholder(byte[] zip, String sha256) {
+    static Placeholder of(String runtime) {
+      byte[] zip;
+      try (InputStream in = CloneFactory.class.getResourceAsStream("warmup/" + runtime + ".zip")) {
+        zip = in == null ? new byte[0] : in.readAllBytes();
+      } catch (IOException e) {
+        zip = new byte[0];
+      }
+      try {
+        return new Placeholder(zip, HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(zip)));
+      } catch (NoSuchAlgorithmException e) {
+        throw new IllegalStateException("SHA-256 missing from this JVM", e);
+      }
     }
   }
 

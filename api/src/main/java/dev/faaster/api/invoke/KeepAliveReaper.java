@@ -5,6 +5,7 @@ import io.micronaut.context.annotation.Requires;
 import io.micronaut.scheduling.annotation.Scheduled;
 import jakarta.inject.Singleton;
 import java.time.Clock;
+import java.time.Duration;
 
 /**
  * Retires idle instances every {@code faaster.invocations.reap-interval} (the policy is {@link
@@ -15,7 +16,7 @@ import java.time.Clock;
 public class KeepAliveReaper {
 
   /** A ping of an idle agent: it answers in milliseconds when alive, even under TCG. */
-  static final java.time.Duration HEALTH_TIMEOUT = java.time.Duration.ofSeconds(2);
+  static final Duration HEALTH_TIMEOUT = Duration.ofSeconds(2);
 
   private final InvocationRouter router;
   private final Clock clock;

@@ -78,9 +78,7 @@ public class TemporalColdStarter implements ColdStarter {
       try {
         slot = slots.reserve(request.instanceId(), request.memoryMb());
       } catch (ApplicationFailure refused) {
-        return CompletableFuture.failedFuture(
-            new ColdStartFailedException(refused.getType(),
-                "cold start of " + request.instanceId() + " failed: " + refused.getOriginalMessage(), refused));
+        return CompletableFuture.failedFuture(failure(request, refused));
       } catch (RuntimeException e) {
         return CompletableFuture.failedFuture(
             new ColdStartFailedException(null, "no slot could be reserved: " + e.getMessage(), e));
