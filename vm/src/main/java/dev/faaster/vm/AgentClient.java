@@ -43,19 +43,23 @@ public final class AgentClient implements AutoCloseable {
   }
 
   /**
-   * Asks the agent to announce itself and returns the first READY that arrives, answered or
-   * unsolicited (an agent announces itself whenever a host connects).
+   * Asks the agent to announce itself and returns its answer to this request. The READY an agent
+   * announces unsolicited (request id 0) whenever a host connects is recorded ({@link
+   * #lastReady()}) but not taken as an answer: a template saved while its agent's announcement
+   * was in flight keeps that frame in its virtio-serial device state, so every clone delivers it
+   * the moment a host connects, before the restored guest has run at all.
    */
   public synchronized AgentMessages.Status awaitReady(Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
     long id = send(AgentFrame.READY, null, null, deadline);
     while (true) {
       AgentFrame f = receive(deadline, "READY");
-      if (f.type() == AgentFrame.READY_REPLY && (f.requestId() == 0 || f.requestId() == id)) {
+      if (f.type() == AgentFrame.READY_REPLY && f.requestId() == 0) {
+        lastReady = decode(f, AgentMessages.Status.class);
+      } else if (f.type() == AgentFrame.READY_REPLY && f.requestId() == id) {
         lastReady = decode(f, AgentMessages.Status.class);
         return lastReady;
-      }
-      if (f.type() == AgentFrame.ERROR && f.requestId() == id) {
+      } else if (f.type() == AgentFrame.ERROR && f.requestId() == id) {
         throw error(f);
       }
     }

@@ -81,6 +81,17 @@ class AgentClientTest {
   }
 
   @Test
+  void anAnnouncementAloneIsNotAnAnswer() throws Exception {
+    client.close();
+    agent.answerReady = false; // announces on connect, as a restored template's queued frame would
+    client = AgentClient.connect(agent.socket, T);
+    assertThatThrownBy(() -> client.awaitReady(Duration.ofMillis(300))).isInstanceOf(AgentException.class)
+        .hasMessageContaining("READY");
+    assertThat(client.lastReady()).as("the announcement was seen").isNotNull();
+    assertThat(agent.received).extracting(AgentFrame::type).containsExactly(AgentFrame.READY);
+  }
+
+  @Test
   void pingSetIdentityLoadCodeInvokeShutdown() {
     client.awaitReady(T);
     assertThat(client.ping(T).busy()).isFalse();

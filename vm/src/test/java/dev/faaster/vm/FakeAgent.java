@@ -36,6 +36,8 @@ final class FakeAgent implements AutoCloseable {
   final AtomicInteger ended = new AtomicInteger();
   volatile boolean runtimeReady = true;
   volatile boolean announce = true;
+  /** Whether READY requests are answered (the announcement alone is a frame from the past). */
+  volatile boolean answerReady = true;
   /** Fault hook: a request -> raw bytes to write instead of the normal reply (empty: no reply). */
   volatile Function<AgentFrame, byte[]> override = f -> null;
   private final ServerSocketChannel server;
@@ -101,6 +103,9 @@ final class FakeAgent implements AutoCloseable {
         }
         AgentFrame req = new AgentFrame(type, id, meta, body);
         received.add(req);
+        if (type == AgentFrame.READY && !answerReady) {
+          continue;
+        }
         byte[] special = override.apply(req);
         if (special != null) {
           write(out, ByteBuffer.wrap(special));
