@@ -36,7 +36,12 @@ type Config struct {
 	Runtimes map[string]runtime.Runtime // runtimes LOAD_CODE may name
 	Identity IdentityApplier
 	CodeRoot string // per-instance code directories go below it
-	Limits   codepkg.Limits
+	// ShareRoot is where host file shares named by LOAD_CODE's share are mounted, one
+	// directory per mount tag; Mount mounts one (9p over virtio in the guest, a fake in tests).
+	// Nil Mount: LOAD_CODE with a share is refused.
+	ShareRoot string
+	Mount     func(tag, dir string) error
+	Limits    codepkg.Limits
 	// PowerOff ends the VM after SHUTDOWN was acknowledged; nil only acknowledges.
 	PowerOff func() error
 	Logf     func(format string, args ...any)
@@ -64,6 +69,7 @@ type Server struct {
 	cancel context.CancelFunc
 
 	mu          sync.Mutex
+	mounted     map[string]bool // share tags mounted under ShareRoot
 	instanceID  string
 	code        *loaded
 	busy        bool
@@ -265,7 +271,14 @@ func (s *Server) checkLoad(c *conn, f protocol.Frame, req protocol.LoadCodeReque
 	if (req.Path == "") == (len(f.Body) == 0) {
 		problems = append(problems, "exactly one of path and body (zip bytes) must be given")
 	}
-	if req.Path != "" && !filepath.IsAbs(req.Path) {
+	if req.Share != "" {
+		if !validShareTag(req.Share) {
+			problems = append(problems, fmt.Sprintf("share %q must be 1..31 letters, digits, '.', '_' or '-'", req.Share))
+		}
+		if req.Path == "" || !filepath.IsLocal(req.Path) {
+			problems = append(problems, "path in a share must be relative and stay inside it")
+		}
+	} else if req.Path != "" && !filepath.IsAbs(req.Path) {
 		problems = append(problems, "path must be absolute")
 	}
 	if req.Runtime == protocol.RuntimePython3 && !strings.Contains(strings.Trim(req.Handler, "."), ".") {
@@ -286,6 +299,64 @@ func (s *Server) checkLoad(c *conn, f protocol.Frame, req protocol.LoadCodeReque
 		return nil, false
 	}
 	return rt, true
+}
+
+// validShareTag accepts what a virtio 9p mount tag may be and a directory name can hold.
+func validShareTag(tag string) bool {
+	if tag == "" || len(tag) > 31 || tag == "." || tag == ".." {
+		return false
+	}
+	for _, r := range tag {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// shareDir mounts the share tagged tag on its first use and returns its directory. Only the
+// job running LOAD_CODE calls it, so two mounts of one tag never race.
+func (s *Server) shareDir(tag string) (string, error) {
+	dir := filepath.Join(s.cfg.ShareRoot, tag)
+	s.mu.Lock()
+	done := s.mounted[tag]
+	s.mu.Unlock()
+	if done {
+		return dir, nil
+	}
+	if s.cfg.Mount == nil || s.cfg.ShareRoot == "" {
+		return "", fmt.Errorf("this agent mounts no file shares")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	if err := s.cfg.Mount(tag, dir); err != nil {
+		return "", fmt.Errorf("mount share %s: %w", tag, err)
+	}
+	s.mu.Lock()
+	if s.mounted == nil {
+		s.mounted = map[string]bool{}
+	}
+	s.mounted[tag] = true
+	s.mu.Unlock()
+	return dir, nil
+}
+
+// inShare resolves a share path to the package directory it names, read in place.
+func (s *Server) inShare(req protocol.LoadCodeRequest) (string, error) {
+	root, err := s.shareDir(req.Share)
+	if err != nil {
+		return "", err
+	}
+	dir := filepath.Join(root, req.Path)
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return "", err
+	}
+	if !fi.IsDir() {
+		return "", fmt.Errorf("%s in share %s is not a directory", req.Path, req.Share)
+	}
+	return dir, nil
 }
 
 // unpack places the package in a new directory and returns it (owned = the agent made it).
@@ -342,11 +413,19 @@ func (s *Server) loadCode(ctx context.Context, c *conn, f protocol.Frame, req pr
 		os.RemoveAll(prev.code.Dir)
 	}
 	forgot := time.Now()
-	dir, owned, st, err := s.unpack(req, f.Body)
-	unpacked := time.Now()
-	if err != nil {
+	var dir string
+	var owned bool
+	var st codepkg.Stats
+	var err error
+	if req.Share != "" {
+		// The host verified and unpacked the package; the guest reads its files where they are.
+		if dir, err = s.inShare(req); err != nil {
+			return func() { c.fail(f.RequestID, protocol.CodeInternal, err.Error(), "") }
+		}
+	} else if dir, owned, st, err = s.unpack(req, f.Body); err != nil {
 		return func() { c.fail(f.RequestID, protocol.CodeBadCodePackage, err.Error(), "") }
 	}
+	unpacked := time.Now()
 	code := runtime.Code{
 		Dir: dir, Handler: req.Handler, Env: req.Env, FunctionName: req.FunctionName,
 		FunctionVersion: req.FunctionVersion, MemoryMiB: req.MemoryMiB, InstanceID: inst,

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -86,15 +87,21 @@ type harness struct {
 }
 
 func start(t *testing.T) *harness {
+	return startWith(t, func(*Config) {})
+}
+
+func startWith(t *testing.T, configure func(*Config)) *harness {
 	t.Helper()
 	h := &harness{blocking: &blockingRuntime{release: make(chan struct{})}, ident: &fakeIdentity{}, served: make(chan error, 1)}
-	h.srv = New(Config{
+	cfg := Config{
 		Version: "test", Runtime: protocol.RuntimeProvided,
 		Runtimes: map[string]runtime.Runtime{protocol.RuntimeProvided: runtime.NewProvided(), "blocking": h.blocking},
 		Identity: h.ident, CodeRoot: t.TempDir(),
 		PowerOff: func() error { h.poweroff.Add(1); return nil },
 		Logf:     t.Logf,
-	})
+	}
+	configure(&cfg)
+	h.srv = New(cfg)
 	agentSide, hostSide := socketPair(t)
 	go func() { h.served <- h.srv.Serve(agentSide) }()
 	h.raw = hostSide
@@ -163,6 +170,110 @@ func TestServerLoadsZipAndInvokesProvided(t *testing.T) {
 	var rm protocol.ResultMeta
 	if err != nil || client.Reply(f, &rm) != nil || rm.Status != protocol.StatusOK || string(f.Body) != `got:{"x":1}` {
 		t.Fatalf("invoke: %+v body %q %v", rm, f.Body, err)
+	}
+}
+
+// fakeShare stands in for the host's 9p export: "mounting" it writes the packages the host
+// would have placed there.
+type fakeShare struct {
+	mounts []string
+	err    error
+}
+
+func (f *fakeShare) mount(tag, dir string) error {
+	f.mounts = append(f.mounts, tag+" at "+dir)
+	if f.err != nil {
+		return f.err
+	}
+	for pkg, out := range map[string]string{"pkg-1": "one", "pkg-2": "two"} {
+		if err := os.MkdirAll(filepath.Join(dir, pkg), 0o755); err != nil {
+			return err
+		}
+		script := "#!/bin/sh\nprintf '" + out + "'\n"
+		if err := os.WriteFile(filepath.Join(dir, pkg, "bootstrap"), []byte(script), 0o755); err != nil {
+			return err
+		}
+	}
+	return os.WriteFile(filepath.Join(dir, "file"), []byte("x"), 0o644)
+}
+
+func TestServerReadsPackagesInPlaceFromAShareMountedOnce(t *testing.T) {
+	share := &fakeShare{}
+	root := t.TempDir()
+	h := startWith(t, func(c *Config) { c.ShareRoot = root; c.Mount = share.mount })
+	load := func(path string) protocol.LoadCodeReply {
+		f, err := h.c.Call(ctx(t), protocol.TypeLoadCode, protocol.LoadCodeRequest{Runtime: "provided", Share: "faaster.code", Path: path}, nil)
+		var lr protocol.LoadCodeReply
+		if err != nil || client.Reply(f, &lr) != nil {
+			t.Fatalf("load %s: %v", path, err)
+		}
+		return lr
+	}
+	invoke := func() string {
+		f, err := h.c.Call(ctx(t), protocol.TypeInvoke, protocol.InvokeRequest{TimeoutMs: 5000}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(f.Body)
+	}
+	if lr := load("pkg-1"); lr.CodeDir != filepath.Join(root, "faaster.code", "pkg-1") {
+		t.Fatalf("code dir %s: want the package's directory in the share", lr.CodeDir)
+	}
+	if got := invoke(); got != "one" {
+		t.Fatalf("first package answered %q", got)
+	}
+	load("pkg-2")
+	if got := invoke(); got != "two" {
+		t.Fatalf("second package answered %q", got)
+	}
+	if len(share.mounts) != 1 || share.mounts[0] != "faaster.code at "+filepath.Join(root, "faaster.code") {
+		t.Fatalf("mounts %v: want one, of the tag at its directory", share.mounts)
+	}
+	if _, err := os.Stat(filepath.Join(root, "faaster.code", "pkg-1", "bootstrap")); err != nil {
+		t.Fatalf("replacing code removed the share's files: %v", err)
+	}
+}
+
+func TestServerRefusesShareRequestsItCannotServe(t *testing.T) {
+	share := &fakeShare{}
+	h := startWith(t, func(c *Config) { c.ShareRoot = t.TempDir(); c.Mount = share.mount })
+	for _, req := range []protocol.LoadCodeRequest{
+		{Runtime: "provided", Share: "faaster.code", Path: "../escape"},
+		{Runtime: "provided", Share: "faaster.code", Path: "/abs"},
+		{Runtime: "provided", Share: "faaster.code"},
+		{Runtime: "provided", Share: "bad/tag", Path: "pkg-1"},
+		{Runtime: "provided", Share: "..", Path: "pkg-1"},
+	} {
+		_, err := h.c.Call(ctx(t), protocol.TypeLoadCode, req, nil)
+		if remoteCode(t, err) != protocol.CodeInvalidRequest {
+			t.Fatalf("%+v: %v", req, err)
+		}
+	}
+	if len(share.mounts) != 0 {
+		t.Fatalf("invalid requests mounted %v", share.mounts)
+	}
+	for _, path := range []string{"missing", "file"} {
+		_, err := h.c.Call(ctx(t), protocol.TypeLoadCode, protocol.LoadCodeRequest{Runtime: "provided", Share: "faaster.code", Path: path}, nil)
+		if remoteCode(t, err) != protocol.CodeInternal {
+			t.Fatalf("%s: %v", path, err)
+		}
+	}
+	st, _ := h.c.Call(ctx(t), protocol.TypePing, nil, nil)
+	var status protocol.Status
+	if client.Reply(st, &status) != nil || status.CodeLoaded {
+		t.Fatalf("a refused load left code loaded: %+v", status)
+	}
+
+	failing := &fakeShare{err: errors.New("no such device")}
+	h2 := startWith(t, func(c *Config) { c.ShareRoot = t.TempDir(); c.Mount = failing.mount })
+	_, err := h2.c.Call(ctx(t), protocol.TypeLoadCode, protocol.LoadCodeRequest{Runtime: "provided", Share: "faaster.code", Path: "pkg-1"}, nil)
+	if remoteCode(t, err) != protocol.CodeInternal || !strings.Contains(err.Error(), "no such device") {
+		t.Fatalf("failed mount: %v", err)
+	}
+	h3 := start(t) // no Mount configured
+	_, err = h3.c.Call(ctx(t), protocol.TypeLoadCode, protocol.LoadCodeRequest{Runtime: "provided", Share: "faaster.code", Path: "pkg-1"}, nil)
+	if remoteCode(t, err) != protocol.CodeInternal {
+		t.Fatalf("no mounter: %v", err)
 	}
 }
 

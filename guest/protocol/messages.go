@@ -75,11 +75,14 @@ type IdentityReply struct {
 }
 
 // LoadCodeRequest is the meta of LOAD_CODE (0x04); the body holds the zip when Path is empty.
+// With Share, Path names a directory inside the host's read-only file share of that mount
+// tag (the node's cached package, read in place) rather than a guest path.
 type LoadCodeRequest struct {
 	Runtime         string            `json:"runtime"`
 	Handler         string            `json:"handler,omitempty"`
 	Env             map[string]string `json:"env,omitempty"`
 	Path            string            `json:"path,omitempty"`
+	Share           string            `json:"share,omitempty"`
 	CodeSha256      string            `json:"codeSha256,omitempty"`
 	FunctionName    string            `json:"functionName,omitempty"`
 	FunctionVersion string            `json:"functionVersion,omitempty"`

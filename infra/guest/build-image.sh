@@ -39,7 +39,9 @@ IMAGES="$DATA/images"
 # skipped (decided from modules.builtin); dependencies come from modules.dep.
 # virtio-rng: with QEMU's virtio-rng-pci the CRNG is ready at boot; without it, the python3
 # helper's first getrandom() waited about 1.5 s for jitter entropy under TCG.
-MODULES=(virtio_pci virtio_console virtio_net virtio-rng)
+# 9p, 9pnet_virtio: the code share, a read-only 9p export of the node's unpacked package that
+# the agent mounts after a restore (loaded at boot, so templates hold the bound driver).
+MODULES=(virtio_pci virtio_console virtio_net virtio-rng 9p 9pnet_virtio)
 # Kernel command line the host should boot this image with (recorded in the manifest).
 CMDLINE="console=ttyS0 quiet panic=-1 nowatchdog tsc=reliable no_timer_check 8250.nr_uarts=1 i8042.noaux i8042.nokbd i8042.nopnp cryptomgr.notests"
 MEMORY_MIB=128

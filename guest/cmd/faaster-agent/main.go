@@ -33,6 +33,7 @@ func main() {
 		listen     = flag.String("listen", "", "serve this unix socket instead of a virtio port (development)")
 		rtName     = flag.String("runtime", "", "image runtime (default: contents of /etc/faaster/runtime, else provided)")
 		codeRoot   = flag.String("code-root", "/run/faaster/instances", "per-instance code directories go below this")
+		shareRoot  = flag.String("share-root", "/run/faaster/shares", "host file shares (9p) are mounted below this, one directory per mount tag")
 		python     = flag.String("python", "/usr/bin/python3.11", "python interpreter for the python3 runtime")
 		pyScript   = flag.String("python-bootstrap", "/usr/lib/faaster/bootstrap.py", "python3 runtime helper script")
 		poweroff   = flag.Bool("poweroff", true, "power the VM off after SHUTDOWN (ignored with -listen)")
@@ -81,6 +82,9 @@ func main() {
 		Version: version, Runtime: *rtName, Runtimes: runtimes, Identity: applier,
 		CodeRoot: *codeRoot, Logf: logf,
 	}
+	if *setupGuest {
+		cfg.ShareRoot, cfg.Mount = *shareRoot, mountShare
+	}
 	if *poweroff && *listen == "" {
 		cfg.PowerOff = func() error {
 			syscall.Sync()
@@ -112,6 +116,13 @@ type fakeApplier struct{}
 func (fakeApplier) Apply(req protocol.IdentityRequest, e []byte) (protocol.IdentityReply, error) {
 	return protocol.IdentityReply{InstanceID: req.InstanceID, Hostname: req.Hostname,
 		Network: protocol.NetworkNotRequested, EntropyBytes: len(e)}, nil
+}
+
+// mountShare mounts the host's read-only 9p export tagged tag at dir. cache=none: the host
+// changes what the share holds between loads, and the guest must see it at once.
+func mountShare(tag, dir string) error {
+	return syscall.Mount(tag, dir, "9p", syscall.MS_RDONLY|syscall.MS_NOSUID|syscall.MS_NODEV,
+		"trans=virtio,version=9p2000.L,cache=none,msize=262144")
 }
 
 func uptime() string {

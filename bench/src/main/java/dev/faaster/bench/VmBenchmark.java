@@ -104,7 +104,8 @@ public final class VmBenchmark {
     VmSettings settings = new VmSettings(uri, Path.of("/run/faaster/vm-bench"), Path.of("/dev/shm/faaster-bench"),
         d.emulator(), PREFIX, System.getenv().getOrDefault("FAASTER_BENCH_ACCELERATOR", d.accelerator()),
         d.acceleratorCache(), d.probeTimeout(), Duration.ofSeconds(300), Duration.ofSeconds(60),
-        Duration.ofSeconds(60), 0, false, d.memoryMiB());
+        Duration.ofSeconds(60), 0, false, d.memoryMiB(),
+        Path.of("/run/faaster/vm-bench/shares")); // as on a node: templates and clones carry the code share device
 
     List<GuestImage> images = new ArrayList<>();
     for (String a : args) {

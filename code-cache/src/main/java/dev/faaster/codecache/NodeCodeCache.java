@@ -82,6 +82,8 @@ public final class NodeCodeCache implements AutoCloseable {
   public static final String L1 = "l1";
 
   static final String TEMP_PREFIX = ".tmp-";
+  /** Subdirectory of unpacked packages ({@link PackageTrees}). */
+  static final String TREES = "trees";
   static final String ENTRY_SUFFIX = ".zip";
 
   private static final Pattern ENTRY_NAME = Pattern.compile("([0-9a-f]{64})\\.zip");
@@ -139,6 +141,7 @@ public final class NodeCodeCache implements AutoCloseable {
   private final CodeCacheMetrics metrics;
   private final Clock clock;
   private final LruEvictionPolicy policy = new LruEvictionPolicy();
+  private final PackageTrees trees;
 
   private final Object lock = new Object();
   private final Map<String, Entry> entries = new HashMap<>();
@@ -161,6 +164,7 @@ public final class NodeCodeCache implements AutoCloseable {
       L1Settings settings, List<CodeTier> tiers, ActivePackages activePackages, MeterRegistry registry, Clock clock) {
     this.settings = settings;
     this.directory = settings.directory().toAbsolutePath();
+    this.trees = new PackageTrees(directory.resolve(TREES), PackageTrees.Limits.DEFAULT);
     this.tiers = List.copyOf(tiers);
     this.activePackages = activePackages;
     this.metrics = new CodeCacheMetrics(registry);
@@ -194,6 +198,7 @@ public final class NodeCodeCache implements AutoCloseable {
       throws IOException {
     NodeCodeCache cache = new NodeCodeCache(settings, tiers, activePackages, registry, clock);
     cache.recover();
+    cache.trees.recover();
     cache.registerGauges();
     cache.scheduleScrub();
     return cache;
@@ -306,6 +311,30 @@ public final class NodeCodeCache implements AutoCloseable {
     // Removed from the outer map, the inner one has no writers left.
     held.values().forEach(Lease::close);
     return held.size();
+  }
+
+  /**
+   * The package of {@code lease}, unpacked (once per node) for instances to read in place; removed
+   * with its L1 entry. The lease must be open.
+   *
+   * @throws IOException if the package can't be unpacked (unsafe entries, over the limits)
+   */
+  public Path tree(Lease lease) throws IOException {
+    if (lease.isClosed()) {
+      throw new IllegalStateException("lease on " + lease.sha256() + " is closed");
+    }
+    return trees.tree(lease.sha256(), lease.path());
+  }
+
+  /**
+   * The package {@code holderId} pinned ({@link #pin}), unpacked: see {@link #tree(Lease)}.
+   *
+   * @return empty when the holder has no pin on it in this process
+   */
+  public Optional<Path> pinnedTree(String holderId, String sha256) throws IOException {
+    Map<String, Lease> held = pinned.get(holderId);
+    Lease lease = held == null ? null : held.get(sha256);
+    return lease == null || lease.isClosed() ? Optional.empty() : Optional.of(tree(lease));
   }
 
   /** Whether the package is on this node's disk (verified or still to be verified). */
@@ -818,6 +847,8 @@ public final class NodeCodeCache implements AutoCloseable {
     if (deleteFile) {
       PackageFiles.deleteQuietly(entry.path);
     }
+    // Instances reading it keep their links to its files; new ones unpack the fetched-again entry.
+    trees.remove(entry.sha256);
   }
 
   private List<LruEvictionPolicy.Candidate> candidatesLocked() {
@@ -873,6 +904,9 @@ public final class NodeCodeCache implements AutoCloseable {
           Files.deleteIfExists(file);
           temporaries++;
           continue;
+        }
+        if (Files.isDirectory(file)) {
+          continue; // unpacked packages (trees/) and the instances' code shares live beside the entries
         }
         Matcher entryName = ENTRY_NAME.matcher(name);
         if (!entryName.matches() || !Files.isRegularFile(file)) {

@@ -130,6 +130,28 @@ class NodeCodeCacheTest {
   }
 
   @Test
+  void thePinnedPackageIsUnpackedOnceAndItsTreeGoesWithItsEntry() throws Exception {
+    Path zipFile = PackageTreesTest.zip(Files.createDirectories(directory.resolve("src")).resolve("pkg.zip"), java.util.Map.of("bootstrap*", "#!/bin/sh\n"));
+    byte[] zipBytes = Files.readAllBytes(zipFile);
+    TestPackage p = new TestPackage(zipBytes, dev.faaster.packagestore.Sha256.hex(zipBytes));
+    TestPackage other = TestPackage.random(50 * KB);
+    origin.holding(p, other);
+    NodeCodeCache cache = open(settings().withMaxBytes(50 * KB));
+
+    assertThat(cache.pinnedTree("i-1", p.sha256())).as("no pin, no tree").isEmpty();
+    cache.pin("i-1", TENANT, p.sha256());
+    Path tree = cache.pinnedTree("i-1", p.sha256()).orElseThrow();
+    assertThat(tree.resolve("bootstrap")).isRegularFile().isExecutable();
+    assertThat(cache.pinnedTree("i-1", p.sha256())).contains(tree);
+
+    cache.unpin("i-1");
+    clock.advance(Duration.ofMinutes(1));
+    cache.acquire(TENANT, other.sha256()).close(); // needs the room: the idle package is evicted
+    assertThat(cache.isCached(p.sha256())).isFalse();
+    assertThat(tree).as("evicted with its entry").doesNotExist();
+  }
+
+  @Test
   void truncatedL1EntryIsCaughtByTheSizeCheckAndRefetched() throws IOException {
     TestPackage p = TestPackage.random(64 * KB);
     origin.holding(p);

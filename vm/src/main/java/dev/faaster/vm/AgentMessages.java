@@ -85,7 +85,21 @@ public final class AgentMessages {
       String codeSha256,
       String functionName,
       String functionVersion,
-      @JsonInclude(JsonInclude.Include.NON_DEFAULT) int memoryMiB) {}
+      @JsonInclude(JsonInclude.Include.NON_DEFAULT) int memoryMiB,
+      @JsonInclude(JsonInclude.Include.NON_NULL) String share) {
+
+    /** A request without a share: the zip goes in the body, or {@code path} names it in the guest. */
+    public LoadCodeRequest(String runtime, String handler, Map<String, String> env, String path, String codeSha256,
+        String functionName, String functionVersion, int memoryMiB) {
+      this(runtime, handler, env, path, codeSha256, functionName, functionVersion, memoryMiB, null);
+    }
+
+    /** The same request reading the package in place: directory {@code packageDir} of share {@code tag}. */
+    public LoadCodeRequest inShare(String tag, String packageDir) {
+      return new LoadCodeRequest(runtime, handler, env, packageDir, codeSha256, functionName, functionVersion, memoryMiB,
+          tag);
+    }
+  }
 
   /** Meta of CODE_LOADED (0x84). */
   @JsonIgnoreProperties(ignoreUnknown = true)

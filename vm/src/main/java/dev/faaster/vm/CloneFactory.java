@@ -268,12 +268,13 @@ public final class CloneFactory implements AutoCloseable {
       throw new RestoreException("clone factory is closed");
     }
     VmIdentity id = VmIdentity.random(settings.clonePrefix());
-    DomainPaths paths = DomainPaths.of(settings.runDir(), id.name());
+    DomainPaths paths = settings.paths(id.name());
     Instant startedAt = Instant.now();
     long t0 = System.nanoTime();
     try {
       Files.createDirectories(settings.runDir());
       live.add(id.name());
+      createShare(template, paths);
       hypervisor.create(DomainXml.render(template.definition(), VmRole.BOOT, id, paths));
       long created = System.nanoTime();
       awaitAgent(paths.agentSocket(), settings.bootTimeout());
@@ -301,7 +302,7 @@ public final class CloneFactory implements AutoCloseable {
   public boolean destroy(String name) {
     boolean existed;
     live.remove(name);
-    DomainPaths p = DomainPaths.of(settings.runDir(), name);
+    DomainPaths p = settings.paths(name);
     if (connections != null) {
       connections.close(p.agentSocket());
     }
@@ -315,6 +316,7 @@ public final class CloneFactory implements AutoCloseable {
       TemplateBuilder.deleteQuietly(p.agentSocket());
       TemplateBuilder.deleteQuietly(p.migrationSocket());
       TemplateBuilder.deleteQuietly(p.console());
+      CodeShares.delete(p.codeShare());
     }
     return existed;
   }
@@ -408,12 +410,13 @@ public final class CloneFactory implements AutoCloseable {
           + template.memoryFile() + ", " + template.stateFile() + ")");
     }
     VmIdentity id = VmIdentity.random(settings.clonePrefix());
-    DomainPaths paths = DomainPaths.of(settings.runDir(), id.name());
+    DomainPaths paths = settings.paths(id.name());
     Instant startedAt = Instant.now();
     long t0 = System.nanoTime();
     try {
       Files.createDirectories(settings.runDir());
       live.add(id.name());
+      createShare(template, paths);
       hypervisor.create(DomainXml.render(template.definition(), VmRole.CLONE, id, paths));
       Qmp qmp = new Qmp(hypervisor, id.name());
       qmp.ignoreShared();
@@ -506,7 +509,17 @@ public final class CloneFactory implements AutoCloseable {
       agent.loadCode(load, placeholder.zip(), settings.restoreTimeout());
       agent.invoke(new AgentMessages.InvokeRequest(settings.restoreTimeout().toMillis(), "warmup-" + name),
           "{}".getBytes(StandardCharsets.UTF_8), settings.restoreTimeout());
-      agent.loadCode(load, placeholder.zip(), settings.restoreTimeout());
+      Path share = settings.paths(name).codeShare();
+      if (share != null && Files.isDirectory(share)) {
+        // Mounts the share in the guest and runs the in-place path, as the real load will.
+        agent.loadCode(load.inShare(DomainXml.CODE_SHARE_TAG, CodeShares.unpack(share, "warmup", placeholder.zip())),
+            null, settings.restoreTimeout());
+      } else {
+        agent.loadCode(load, placeholder.zip(), settings.restoreTimeout());
+      }
+    } catch (IOException e) {
+      LOG.warn("clone {}: placing the placeholder in its code share failed ({}); it stays in the pool", name,
+          e.getMessage());
     } catch (AgentException e) {
       LOG.warn("clone {}: warming its code paths failed ({}); it stays in the pool", name, e.getMessage());
     }
@@ -562,6 +575,21 @@ public final class CloneFactory implements AutoCloseable {
       agent.awaitAnswer(agentSocket, timeout);
     } else {
       connections.adopt(agentSocket, agent.connectWhenReady(agentSocket, timeout));
+    }
+  }
+
+  /** A domain's code share directory, where its instance's package is linked before LOAD_CODE; empty without. */
+  public java.util.Optional<Path> codeShare(TemplateImage template, String name) {
+    return template.definition().codeShare() ? java.util.Optional.ofNullable(settings.paths(name).codeShare())
+        : java.util.Optional.empty();
+  }
+
+  private static void createShare(TemplateImage template, DomainPaths paths) throws IOException {
+    if (template.definition().codeShare()) {
+      if (paths.codeShare() == null) {
+        throw new RestoreException("template " + template.id() + " has a code share but faaster.vm.share-dir is not set");
+      }
+      CodeShares.create(paths.codeShare());
     }
   }
 

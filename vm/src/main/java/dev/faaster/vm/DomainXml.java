@@ -23,6 +23,8 @@ public final class DomainXml {
   public static final String AGENT_PORT = "dev.faaster.agent";
   /** QOM id of the file-backed RAM. */
   public static final String MEMORY_BACKEND_ID = "tmem";
+  /** Mount tag of the code share (the guest agent mounts it by this name; see guest/PROTOCOL.md). */
+  public static final String CODE_SHARE_TAG = "faaster.code";
 
   private DomainXml() {}
 
@@ -56,6 +58,17 @@ public final class DomainXml {
       // file that every restore would have to stream (~290 KB).
       x.append("    <interface type='user'><mac address='").append(identity.mac())
           .append("'/><model type='virtio'/><rom enabled='no'/></interface>\n");
+    }
+    if (def.codeShare()) {
+      if (paths.codeShare() == null) {
+        throw new IllegalArgumentException("definition has a code share but no directory was given for " + identity.name());
+      }
+      // Read-only: the guest reads the node's unpacked package in place and can change nothing.
+      // Not mounted until after a restore: QEMU refuses to migrate (save a template) while a 9p
+      // export is mounted.
+      x.append("    <filesystem type='mount' accessmode='passthrough'><driver type='path'/><source dir='")
+          .append(esc(path(paths.codeShare()))).append("'/><target dir='").append(CODE_SHARE_TAG)
+          .append("'/><readonly/></filesystem>\n");
     }
     x.append("    <controller type='usb' model='none'/>\n");
     x.append("    <memballoon model='none'/>\n");

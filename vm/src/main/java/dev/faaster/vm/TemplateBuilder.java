@@ -56,13 +56,16 @@ public final class TemplateBuilder {
     VmIdentity id = VmIdentity.random(settings.templatePrefix());
     Path memory = settings.shmDir().resolve(id.name() + ".mem");
     Path state = settings.shmDir().resolve(id.name() + ".state");
-    DomainPaths paths = DomainPaths.of(settings.runDir(), id.name());
+    DomainPaths paths = settings.paths(id.name());
     VmDefinition def = new VmDefinition(acc, flavor, VmDefinition.DEFAULT_MACHINE, settings.emulator(), image.kernel(),
-        image.initramfs(), image.cmdline(), memory, settings.network());
+        image.initramfs(), image.cmdline(), memory, settings.network(), paths.codeShare() != null);
     boolean ok = false;
     try {
       Files.createDirectories(settings.runDir());
       Files.createDirectories(settings.shmDir());
+      if (paths.codeShare() != null) {
+        CodeShares.create(paths.codeShare()); // clones get the same device; the template never mounts it
+      }
       long t0 = System.nanoTime();
       hypervisor.create(DomainXml.render(def, VmRole.TEMPLATE, id, paths));
       LOG.info("template {}: {} {} MiB {} booting ({} ms to create)", id.name(), image.runtime(), flavor.memoryMiB(),
@@ -104,6 +107,7 @@ public final class TemplateBuilder {
       }
       deleteQuietly(paths.agentSocket());
       deleteQuietly(paths.migrationSocket());
+      CodeShares.delete(paths.codeShare());
     }
   }
 

@@ -21,6 +21,8 @@ import java.util.Objects;
  *     private (copy-on-write) by clones
  * @param network whether the domain gets a virtio-net NIC on QEMU user-mode networking (no host
  *     setup needed; each instance gets its own MAC)
+ * @param codeShare whether the domain gets a read-only 9p file share (mount tag {@link
+ *     DomainXml#CODE_SHARE_TAG}) that its instance reads its package from in place
  */
 public record VmDefinition(
     Accelerator accelerator,
@@ -31,7 +33,14 @@ public record VmDefinition(
     Path initramfs,
     String cmdline,
     Path memoryFile,
-    boolean network) {
+    boolean network,
+    boolean codeShare) {
+
+  /** A definition without a code share. */
+  public VmDefinition(Accelerator accelerator, Flavor flavor, String machine, Path emulator, Path kernel, Path initramfs,
+      String cmdline, Path memoryFile, boolean network) {
+    this(accelerator, flavor, machine, emulator, kernel, initramfs, cmdline, memoryFile, network, false);
+  }
 
   public static final Path DEFAULT_EMULATOR = Path.of("/usr/bin/qemu-system-x86_64");
   public static final String DEFAULT_MACHINE = "pc";
@@ -53,11 +62,11 @@ public record VmDefinition(
 
   /** The same definition with another machine type (a template pins the expanded name). */
   public VmDefinition withMachine(String newMachine) {
-    return new VmDefinition(accelerator, flavor, newMachine, emulator, kernel, initramfs, cmdline, memoryFile, network);
+    return new VmDefinition(accelerator, flavor, newMachine, emulator, kernel, initramfs, cmdline, memoryFile, network, codeShare);
   }
 
   /** The same definition with another accelerator. */
   public VmDefinition withAccelerator(Accelerator newAccelerator) {
-    return new VmDefinition(newAccelerator, flavor, machine, emulator, kernel, initramfs, cmdline, memoryFile, network);
+    return new VmDefinition(newAccelerator, flavor, machine, emulator, kernel, initramfs, cmdline, memoryFile, network, codeShare);
   }
 }

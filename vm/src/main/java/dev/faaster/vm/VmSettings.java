@@ -1,6 +1,7 @@
 package dev.faaster.vm;
 
 import io.micronaut.context.annotation.ConfigurationProperties;
+import io.micronaut.core.annotation.Nullable;
 import io.micronaut.core.bind.annotation.Bindable;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -22,6 +23,9 @@ import java.time.Duration;
  * @param poolSize clones kept pre-created per template (QEMU started, waiting for state)
  * @param network give domains a virtio-net NIC on QEMU user-mode networking
  * @param memoryMiB guest RAM of the default flavor
+ * @param shareDir per-domain code shares (read-only 9p exports, {@code <shareDir>/<domain>/}) that
+ *     instances read their unpacked package from in place; on the file system of the node's code
+ *     cache, whose files are linked in, not copied. Null: no share, packages go inline in LOAD_CODE
  */
 @ConfigurationProperties("faaster.vm")
 public record VmSettings(
@@ -38,7 +42,13 @@ public record VmSettings(
     @Bindable(defaultValue = "20s") Duration saveTimeout,
     @Bindable(defaultValue = "2") int poolSize,
     @Bindable(defaultValue = "false") boolean network,
-    @Bindable(defaultValue = "128") int memoryMiB) {
+    @Bindable(defaultValue = "128") int memoryMiB,
+    @Nullable Path shareDir) {
+
+  public VmSettings {
+    // QEMU needs an absolute export path; an empty setting means no share.
+    shareDir = shareDir == null || shareDir.toString().isEmpty() ? null : shareDir.toAbsolutePath().normalize();
+  }
 
   /** The defaults above, for code that runs without a Micronaut context. */
   public static VmSettings defaults() {
@@ -56,7 +66,8 @@ public record VmSettings(
         Duration.ofSeconds(20),
         2,
         false,
-        128);
+        128,
+        null);
   }
 
   public Flavor flavor() {
@@ -80,26 +91,36 @@ public record VmSettings(
 
   public VmSettings withUri(String newUri) {
     return new VmSettings(newUri, runDir, shmDir, emulator, namePrefix, accelerator, acceleratorCache, probeTimeout,
-        bootTimeout, restoreTimeout, saveTimeout, poolSize, network, memoryMiB);
+        bootTimeout, restoreTimeout, saveTimeout, poolSize, network, memoryMiB, shareDir);
   }
 
   public VmSettings withDirs(Path newRunDir, Path newShmDir) {
     return new VmSettings(uri, newRunDir, newShmDir, emulator, namePrefix, accelerator, acceleratorCache, probeTimeout,
-        bootTimeout, restoreTimeout, saveTimeout, poolSize, network, memoryMiB);
+        bootTimeout, restoreTimeout, saveTimeout, poolSize, network, memoryMiB, shareDir);
   }
 
   public VmSettings withAccelerator(String newAccelerator, Path newCache) {
     return new VmSettings(uri, runDir, shmDir, emulator, namePrefix, newAccelerator, newCache, probeTimeout,
-        bootTimeout, restoreTimeout, saveTimeout, poolSize, network, memoryMiB);
+        bootTimeout, restoreTimeout, saveTimeout, poolSize, network, memoryMiB, shareDir);
   }
 
   public VmSettings withPoolSize(int newPoolSize) {
     return new VmSettings(uri, runDir, shmDir, emulator, namePrefix, accelerator, acceleratorCache, probeTimeout,
-        bootTimeout, restoreTimeout, saveTimeout, newPoolSize, network, memoryMiB);
+        bootTimeout, restoreTimeout, saveTimeout, newPoolSize, network, memoryMiB, shareDir);
   }
 
   public VmSettings withNetwork(boolean newNetwork) {
     return new VmSettings(uri, runDir, shmDir, emulator, namePrefix, accelerator, acceleratorCache, probeTimeout,
-        bootTimeout, restoreTimeout, saveTimeout, poolSize, newNetwork, memoryMiB);
+        bootTimeout, restoreTimeout, saveTimeout, poolSize, newNetwork, memoryMiB, shareDir);
+  }
+
+  public VmSettings withShareDir(@Nullable Path newShareDir) {
+    return new VmSettings(uri, runDir, shmDir, emulator, namePrefix, accelerator, acceleratorCache, probeTimeout,
+        bootTimeout, restoreTimeout, saveTimeout, poolSize, network, memoryMiB, newShareDir);
+  }
+
+  /** The files of domain {@code name}: under the run directory, and its code share if there is one. */
+  public DomainPaths paths(String name) {
+    return DomainPaths.of(runDir, shareDir, name);
   }
 }

@@ -30,7 +30,7 @@ class AcceleratorDetectorTest {
     VmSettings s = CloneFactoryTest.settings(dir).withAccelerator(accelerator, dir.resolve("cache/accel.properties"));
     return new VmSettings(s.uri(), s.runDir(), s.shmDir(), s.emulator(), s.namePrefix(), s.accelerator(),
         s.acceleratorCache(), probeTimeout, s.bootTimeout(), s.restoreTimeout(), s.saveTimeout(), s.poolSize(),
-        s.network(), s.memoryMiB());
+        s.network(), s.memoryMiB(), s.shareDir());
   }
 
   static void assumeKvmOpens() {

@@ -28,7 +28,7 @@ class CloneFactoryTest {
   static VmSettings settings(Path dir) {
     return new VmSettings("fake:///", dir.resolve("run"), dir.resolve("shm"), VmDefinition.DEFAULT_EMULATOR,
         "faaster-", "tcg", dir.resolve("accel.properties"), Duration.ofSeconds(2), Duration.ofSeconds(5),
-        Duration.ofSeconds(2), Duration.ofSeconds(5), 0, false, 128);
+        Duration.ofSeconds(2), Duration.ofSeconds(5), 0, false, 128, null);
   }
 
   @BeforeEach

@@ -115,6 +115,25 @@ class DomainXmlTest {
   }
 
   @Test
+  void codeShareIsAReadOnly9pExportOfTheDomainsOwnDirectory() throws Exception {
+    VmDefinition d0 = definition(Accelerator.TCG, false);
+    VmDefinition shared = new VmDefinition(d0.accelerator(), d0.flavor(), d0.machine(), d0.emulator(), d0.kernel(),
+        d0.initramfs(), d0.cmdline(), d0.memoryFile(), false, true);
+    Path shares = Path.of("/var/lib/faaster/l1/shares");
+    VmIdentity id = VmIdentity.random("faaster-c-");
+    Document d = parse(DomainXml.render(shared, VmRole.CLONE, id, DomainPaths.of(RUN, shares, id.name())));
+    assertThat(xpath(d, "/domain/devices/filesystem/@accessmode")).isEqualTo("passthrough");
+    assertThat(xpath(d, "/domain/devices/filesystem/source/@dir")).isEqualTo(shares.resolve(id.name()).toString());
+    assertThat(xpath(d, "/domain/devices/filesystem/target/@dir")).isEqualTo(DomainXml.CODE_SHARE_TAG);
+    assertThat(xpath(d, "count(/domain/devices/filesystem/readonly)")).isEqualTo("1");
+
+    Document plain = parse(DomainXml.render(d0, VmRole.CLONE, id, DomainPaths.of(RUN, shares, id.name())));
+    assertThat(xpath(plain, "count(/domain/devices/filesystem)")).as("only definitions with a share get one").isEqualTo("0");
+    assertThatThrownBy(() -> DomainXml.render(shared, VmRole.CLONE, id, DomainPaths.of(RUN, id.name())))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("code share");
+  }
+
+  @Test
   void kvmDomainsHaveTypeKvm() throws Exception {
     VmIdentity id = VmIdentity.random("faaster-t-");
     Document d = parse(DomainXml.render(definition(Accelerator.KVM, false), VmRole.TEMPLATE, id, DomainPaths.of(RUN, id.name())));

@@ -92,7 +92,8 @@ final class QemuStack implements ExecutionCondition {
     String dir = prefix.substring(0, prefix.length() - 1);
     return new VmSettings(URI, Path.of("/tmp", dir), Path.of("/dev/shm", dir), d.emulator(), prefix,
         System.getenv().getOrDefault("FAASTER_TEST_ACCELERATOR", "auto"), d.acceleratorCache(), d.probeTimeout(),
-        Duration.ofSeconds(240), Duration.ofSeconds(90), Duration.ofSeconds(60), 0, false, 128);
+        Duration.ofSeconds(240), Duration.ofSeconds(90), Duration.ofSeconds(60), 0, false, 128,
+        Path.of("/tmp", dir, "shares")); // every IT's templates and clones carry the code share device
   }
 
   /** Destroys every domain named {@code settings.namePrefix()...} and deletes its directories. */

@@ -126,6 +126,47 @@ class RuntimesIT {
     }
   }
 
+  /**
+   * The node's path: the package unpacked once on the host, its files linked into the clone's code
+   * share, the guest mounting the share and running the function from there. Linked, not copied:
+   * each file of the unpacked tree has a second name (the share's), and the guest reports the
+   * share's directory as its code directory.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"provided", "python3"})
+  void readsItsPackageInPlaceFromItsCodeShare(String runtime) throws Exception {
+    java.nio.file.Path tree = java.nio.file.Files.createDirectories(
+        settings.shareDir().resolveSibling("trees").resolve(runtime + "-" + System.nanoTime()));
+    String file = runtime.equals("python3") ? "main.py" : "bootstrap";
+    java.nio.file.Files.writeString(tree.resolve(file), runtime.equals("python3") ? ADDER : SHOUT);
+    java.nio.file.Files.setPosixFilePermissions(tree.resolve(file),
+        java.nio.file.attribute.PosixFilePermissions.fromString(runtime.equals("python3") ? "r--r--r--" : "r-xr-xr-x"));
+    String digest = "c".repeat(64);
+    try (Clone c = Clone.of(runtime)) {
+      java.nio.file.Path share = clones.codeShare(templates.get(runtime), c.instance.name()).orElseThrow();
+      String dir = CodeShares.link(share, digest, tree);
+      AgentMessages.LoadCodeReply loaded = c.agent.loadCode(
+          load(runtime, runtime.equals("python3") ? "main.handler" : null, Map.of("GREETING", "hi"))
+              .inShare(DomainXml.CODE_SHARE_TAG, dir), null, AGENT);
+      assertThat(loaded.codeDir()).isEqualTo("/run/faaster/shares/" + DomainXml.CODE_SHARE_TAG + "/" + digest);
+      assertThat(java.nio.file.Files.getAttribute(tree.resolve(file), "unix:nlink")).as("linked, not copied")
+          .isEqualTo(2);
+      if (runtime.equals("python3")) {
+        AgentMessages.InvokeResult r = c.invoke("inv-share", "{\"numbers\":[1,2],\"name\":\"share\"}", 10_000);
+        assertThat(r.meta().status()).as(describe(r)).isEqualTo(AgentMessages.STATUS_OK);
+        assertThat(JSON.readTree(r.payload()).get("greeting").asText()).isEqualTo("hi share");
+      } else {
+        AgentMessages.InvokeResult r = c.invoke("inv-share", "in place", 10_000);
+        assertThat(r.meta().status()).as(describe(r)).isEqualTo(AgentMessages.STATUS_OK);
+        assertThat(text(r)).isEqualTo("inv-share|IN PLACE|8|hi");
+      }
+      LOG.info("{} ran in place from its code share; load in the guest {} ms (us: {})", runtime,
+          Math.round(loaded.loadMs()), loaded.stepsMicros());
+    } finally {
+      QemuStack.deleteTree(tree);
+    }
+  }
+
   @Test
   void python3RunsItsHandlerWithTheEventAndReturnsItsResult() throws Exception {
     try (Clone c = Clone.of("python3")) {

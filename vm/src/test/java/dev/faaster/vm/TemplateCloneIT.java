@@ -51,7 +51,7 @@ class TemplateCloneIT {
     VmSettings d = VmSettings.defaults();
     settings = new VmSettings(URI, Path.of("/run/faaster/vm-it"), Path.of("/dev/shm/faaster-it"), d.emulator(),
         "faaster-it-", System.getenv().getOrDefault("FAASTER_TEST_ACCELERATOR", "auto"), d.acceleratorCache(),
-        d.probeTimeout(), Duration.ofSeconds(240), Duration.ofSeconds(60), Duration.ofSeconds(30), 0, false, 128);
+        d.probeTimeout(), Duration.ofSeconds(240), Duration.ofSeconds(60), Duration.ofSeconds(30), 0, false, 128, null);
     cleanUp();
     GuestImage image = GuestImage.fromDirectory(StackAvailable.image().orElseThrow());
     AgentReadiness agent = new AgentReadiness();

@@ -1,15 +1,17 @@
 package dev.faaster.activities.vm;
 
+import dev.faaster.codecache.NodeCodeCache;
 import dev.faaster.registry.InstanceRecord;
 import dev.faaster.registry.InstanceRepository;
 import dev.faaster.vm.AgentClient;
 import dev.faaster.vm.AgentConnections;
 import dev.faaster.vm.AgentMessages;
 import dev.faaster.vm.CloneFactory;
+import dev.faaster.vm.CodeShares;
 import dev.faaster.vm.Instance;
 import dev.faaster.vm.AgentException;
 import dev.faaster.vm.AgentFrame;
-import dev.faaster.vm.DomainPaths;
+import dev.faaster.vm.DomainXml;
 import dev.faaster.vm.TemplateImage;
 import dev.faaster.vm.VmSettings;
 import dev.faaster.workflows.coldstart.ColdStartFailureTypes;
@@ -19,6 +21,7 @@ import dev.faaster.workflows.instance.InstanceActivities;
 import dev.faaster.workflows.instance.InstanceFailureTypes;
 import dev.faaster.workflows.instance.InstanceHandle;
 import io.micronaut.context.annotation.Requires;
+import io.micronaut.core.annotation.Nullable;
 import io.temporal.failure.ApplicationFailure;
 import jakarta.inject.Singleton;
 import java.time.Clock;
@@ -50,9 +53,12 @@ public class LibvirtInstanceActivities implements InstanceActivities {
   private final InstanceRepository instances;
   private final VmSettings settings;
   private final Clock clock;
+  private final NodeCodeCache cache;
 
   public LibvirtInstanceActivities(NodeConfiguration node, NodeTemplates templates, CloneFactory clones,
-      AgentConnections connections, InstanceRepository instances, VmSettings settings, Clock clock) {
+      AgentConnections connections, InstanceRepository instances, VmSettings settings, Clock clock,
+      @Nullable NodeCodeCache cache) {
+    this.cache = cache;
     this.connections = connections;
     this.node = node;
     this.templates = templates;
@@ -125,16 +131,23 @@ public class LibvirtInstanceActivities implements InstanceActivities {
             .filter(r -> InstanceRecord.READY.equals(r.state()))
             .orElseThrow(() -> ApplicationFailure.newNonRetryableFailure(
                 "instance " + instanceId + " is not running on node " + node.id(), InstanceFailureTypes.INSTANCE_GONE));
-    byte[] zip = readPackage(Path.of(code.codePath()));
     var request = new AgentMessages.LoadCodeRequest(code.runtime(), code.handler(), code.environment(), null,
         code.codeSha256(), code.functionName(), Integer.toString(code.version()), code.memoryMb());
+    long started = System.nanoTime();
+    Optional<String> inPlace = linkIntoShare(instanceId, record, code);
+    byte[] zip = inPlace.isPresent() ? null : readPackage(Path.of(code.codePath()));
+    if (inPlace.isPresent()) {
+      request = request.inShare(DomainXml.CODE_SHARE_TAG, inPlace.get());
+    }
+    long placed = System.nanoTime();
     Path socket = agentSocketOf(record.domainName());
     try {
       // The connection stays open: invocations come on it, from the router in this process or
       // through this node's data plane from an API elsewhere.
       AgentMessages.LoadCodeReply reply = connections.acquire(socket, AGENT_TIMEOUT).loadCode(request, zip, LOAD_TIMEOUT);
-      log.info("instance {}: loaded {} ({} files, {} bytes) in {} ms in the guest (us: {})", instanceId,
-          code.codeSha256(), reply.files(), reply.bytes(), Math.round(reply.loadMs()), reply.stepsMicros());
+      log.info("instance {}: loaded {} {} ({} ms on the host) in {} ms in the guest (us: {})", instanceId,
+          code.codeSha256(), inPlace.isPresent() ? "in place from its code share" : "inline (" + zip.length + " bytes)",
+          (placed - started) / 1_000_000, Math.round(reply.loadMs()), reply.stepsMicros());
       return new LoadedCode(reply.files(), reply.bytes(), Math.round(reply.loadMs()));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -157,9 +170,35 @@ public class LibvirtInstanceActivities implements InstanceActivities {
   }
 
   /**
-   * The package bytes, sent inline in LOAD_CODE. Why not in place: the guest has no shared file
-   * system yet (virtio-fs or 9p would let it read the L1 entry directly).
+   * Links the instance's unpacked package (unpacked once per node in the L1 cache) into its
+   * domain's code share, for the guest to read in place; empty when the instance has no share
+   * (a template built without one) or this process holds no pin on the package, and the package
+   * then goes inline.
    */
+  private Optional<String> linkIntoShare(String instanceId, InstanceRecord record, GuestCode code) {
+    if (cache == null) {
+      return Optional.empty();
+    }
+    Optional<Path> share = templates.get(record.templateId()).flatMap(t -> clones.codeShare(t, record.domainName()));
+    if (share.isEmpty()) {
+      return Optional.empty();
+    }
+    try {
+      Optional<Path> tree = cache.pinnedTree(instanceId, code.codeSha256());
+      if (tree.isEmpty()) {
+        log.warn("instance {}: no pin on package {} in this process; sending it inline", instanceId, code.codeSha256());
+        return Optional.empty();
+      }
+      return Optional.of(CodeShares.link(share.get(), code.codeSha256(), tree.get()));
+    } catch (IOException e) {
+      // E.g. share and cache on different file systems (no hard links): the cold start still works.
+      log.warn("instance {}: cannot place package {} in the code share of {} ({}); sending it inline", instanceId,
+          code.codeSha256(), record.domainName(), e.toString());
+      return Optional.empty();
+    }
+  }
+
+  /** The package bytes, sent inline in LOAD_CODE (instances without a code share). */
   private static byte[] readPackage(Path path) {
     try {
       long size = Files.size(path);
@@ -175,7 +214,7 @@ public class LibvirtInstanceActivities implements InstanceActivities {
   }
 
   private Path agentSocketOf(String domainName) {
-    return DomainPaths.of(settings.runDir(), domainName).agentSocket();
+    return settings.paths(domainName).agentSocket();
   }
 
   @Override

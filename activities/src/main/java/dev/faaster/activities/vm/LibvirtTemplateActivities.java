@@ -77,7 +77,9 @@ public class LibvirtTemplateActivities implements TemplateNodeActivities {
     String digest =
         Sha256.hex(
             String.join("|", runtime, image.kernelSha256(), image.initramfsSha256(), qemu, machine, accelerator.name(),
-                    String.valueOf(memory), image.cmdline())
+                    String.valueOf(memory), image.cmdline(),
+                    // A code share is a device: templates with and without one don't restore into each other.
+                    settings.shareDir() == null ? "no-code-share" : "code-share")
                 .getBytes(StandardCharsets.UTF_8));
     return new TemplateInputs(
         runtime, image.kernel().toString(), image.initramfs().toString(), image.kernelSha256(), image.initramfsSha256(), qemu,

@@ -106,7 +106,7 @@ public class NodeTemplates {
     node.putObject("definition").put("accelerator", d.accelerator().name()).put("memoryMiB", d.flavor().memoryMiB())
         .put("vcpus", d.flavor().vcpus()).put("machine", d.machine()).put("emulator", d.emulator().toString())
         .put("kernel", d.kernel().toString()).put("initramfs", d.initramfs().toString()).put("cmdline", d.cmdline())
-        .put("memoryFile", d.memoryFile().toString()).put("network", d.network());
+        .put("memoryFile", d.memoryFile().toString()).put("network", d.network()).put("codeShare", d.codeShare());
     return node;
   }
 
@@ -122,7 +122,8 @@ public class NodeTemplates {
             Path.of(d.get("initramfs").asText()),
             d.get("cmdline").asText(),
             Path.of(d.get("memoryFile").asText()),
-            d.get("network").asBoolean());
+            d.get("network").asBoolean(),
+            d.path("codeShare").asBoolean(false));
     return new TemplateImage(
         n.get("id").asText(),
         n.get("runtime").asText(),

@@ -3,12 +3,17 @@ package dev.faaster.activities.vm;
 import dev.faaster.registry.InstanceRecord;
 import dev.faaster.registry.InstanceRepository;
 import dev.faaster.vm.CloneFactory;
+import dev.faaster.vm.CodeShares;
 import dev.faaster.vm.DomainRef;
 import dev.faaster.vm.Hypervisor;
 import dev.faaster.vm.VmSettings;
 import io.micronaut.context.annotation.Requires;
 import io.micronaut.scheduling.annotation.Scheduled;
 import jakarta.inject.Singleton;
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -92,6 +97,7 @@ public class VmReconciler {
       destroyed.add(domain.name());
       log.warn("destroyed orphan domain {} (no instance record, not owned by this process)", domain.name());
     }
+    sweepCodeShares(owned, live);
     List<String> lost = new ArrayList<>();
     for (InstanceRecord record : records) {
       if (live.contains(record.domainName())) {
@@ -109,5 +115,24 @@ public class VmReconciler {
       log.warn("instance {} lost its domain {}; marked LOST", record.id(), record.domainName());
     }
     return new Result(destroyed, lost);
+  }
+
+  /** Deletes the code shares of this node's domains that exist no more (a process died before destroying them). */
+  private void sweepCodeShares(Set<String> owned, Set<String> live) {
+    Path shares = settings.shareDir();
+    if (shares == null || !Files.isDirectory(shares)) {
+      return;
+    }
+    try (DirectoryStream<Path> dirs = Files.newDirectoryStream(shares, settings.namePrefix() + "*")) {
+      for (Path dir : dirs) {
+        String name = dir.getFileName().toString();
+        if (!live.contains(name) && !owned.contains(name) && !clones.liveNames().contains(name)) {
+          CodeShares.delete(dir);
+          log.warn("deleted the code share of {}, a domain that is gone", name);
+        }
+      }
+    } catch (IOException e) {
+      log.warn("could not sweep code shares under {}: {}", shares, e.toString());
+    }
   }
 }

@@ -24,7 +24,7 @@ public final class RestoringWorker {
     VmSettings d = VmSettings.defaults();
     VmSettings settings = new VmSettings(args[0], Path.of(args[1]), Path.of(args[2]), d.emulator(), args[3], "auto",
         d.acceleratorCache(), d.probeTimeout(), d.bootTimeout(), Duration.ofSeconds(90), d.saveTimeout(), 0, false,
-        d.memoryMiB());
+        d.memoryMiB(), null);
     TemplateImage template = new NodeTemplates(settings).get(args[4])
         .orElseThrow(() -> new IllegalStateException("template " + args[4] + " not on this node"));
     LibvirtHypervisor hv = LibvirtHypervisor.connect(settings.uri());

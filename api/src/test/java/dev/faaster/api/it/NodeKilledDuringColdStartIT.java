@@ -70,6 +70,7 @@ class NodeKilledDuringColdStartIT {
     nodeSettings.put("faaster.node.data-plane.token", DATA_PLANE_TOKEN);
     nodeSettings.put("faaster.node.reconcile-interval", "2s");
     nodeSettings.put("faaster.code-cache.l1.directory", platform.root().resolve("l1").toString());
+    nodeSettings.put("faaster.vm.share-dir", platform.root().resolve("l1").resolve("shares").toString());
     Map<String, String> slowAttach = new HashMap<>(nodeSettings);
     slowAttach.put("faaster.fault-injection.delay-before-attach-routes", "120s");
     first = WorkerProcess.start(platform, "node-first", "node", slowAttach);

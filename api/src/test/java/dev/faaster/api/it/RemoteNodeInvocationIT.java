@@ -55,6 +55,7 @@ class RemoteNodeInvocationIT {
     Map<String, String> nodeSettings = new HashMap<>(node.settings(1));
     nodeSettings.put("faaster.node.data-plane.token", TOKEN);
     nodeSettings.put("faaster.code-cache.l1.directory", platform.root().resolve("l1").toString());
+    nodeSettings.put("faaster.vm.share-dir", platform.root().resolve("l1").resolve("shares").toString());
     nodeProcess = WorkerProcess.start(platform, "node-remote", "node", nodeSettings);
     node.awaitTemplates(platform);
     String published =

@@ -1,0 +1,260 @@
+package dev.faaster.codecache;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.util.Comparator;
+import java.util.EnumSet;
+import java.util.Enumeration;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.apache.commons.compress.archivers.zip.ZipArchiveEntry;
+import org.apache.commons.compress.archivers.zip.ZipFile;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Unpacked packages: for each verified L1 entry an instance reads in place, its files under
+ * {@code <directory>/<sha256>/}, unpacked once per node and shared read-only by every instance of
+ * every function with those bytes (through the instance's code share, which links them).
+ *
+ * <p>Unpacking is atomic: into {@code .tmp-<sha256>-<n>/}, every file and directory fsynced, then
+ * renamed into place; a crash leaves a temporary directory, which {@link #recover()} deletes,
+ * never a partial tree. Concurrent requests for one package share one unpack. Removal renames the
+ * tree aside first, so a tree is either whole under its name or gone.
+ *
+ * <p>The zip was checked when it was uploaded (paths, counts, sizes); unpacking checks again and
+ * refuses what would leave the tree (absolute names, {@code ..}, symlinks) or break the limits.
+ * Files are read-only for everyone; {@code bootstrap} and other files zipped as executable keep
+ * their execute bit.
+ */
+public final class PackageTrees {
+
+  /** Files and bytes one package may unpack to: the guest's own limits (guest/codepkg). */
+  public record Limits(int maxEntries, long maxBytes) {
+    public static final Limits DEFAULT = new Limits(10_000, 64L << 20);
+  }
+
+  private static final Logger log = LoggerFactory.getLogger(PackageTrees.class);
+  private static final Pattern DIGEST = Pattern.compile("[0-9a-f]{64}");
+  private static final String TEMP_PREFIX = NodeCodeCache.TEMP_PREFIX;
+  private static final Set<PosixFilePermission> READ_ONLY = EnumSet.of(PosixFilePermission.OWNER_READ,
+      PosixFilePermission.GROUP_READ, PosixFilePermission.OTHERS_READ);
+  private static final Set<PosixFilePermission> EXECUTABLE = EnumSet.of(PosixFilePermission.OWNER_READ,
+      PosixFilePermission.GROUP_READ, PosixFilePermission.OTHERS_READ, PosixFilePermission.OWNER_EXECUTE,
+      PosixFilePermission.GROUP_EXECUTE, PosixFilePermission.OTHERS_EXECUTE);
+
+  private final Path directory;
+  private final Limits limits;
+  private final ConcurrentHashMap<String, CompletableFuture<Path>> unpacking = new ConcurrentHashMap<>();
+  private final AtomicLong sequence = new AtomicLong();
+  /** Unpacks run (tests check that concurrent requests share one). */
+  final AtomicLong unpacks = new AtomicLong();
+
+  public PackageTrees(Path directory, Limits limits) {
+    this.directory = directory.toAbsolutePath();
+    this.limits = limits;
+  }
+
+  public Path directory() {
+    return directory;
+  }
+
+  /** Deletes what a crash left: temporary trees and trees renamed aside for removal. */
+  public void recover() throws IOException {
+    Files.createDirectories(directory);
+    try (DirectoryStream<Path> children = Files.newDirectoryStream(directory, TEMP_PREFIX + "*")) {
+      for (Path child : children) {
+        deleteTree(child);
+      }
+    }
+  }
+
+  /** Whether the package's tree is unpacked. */
+  public boolean contains(String sha256) {
+    return Files.isDirectory(treeOf(sha256));
+  }
+
+  /**
+   * The tree of the package {@code sha256} whose verified zip is {@code zip}, unpacked now unless
+   * it already is. The caller holds a lease on the L1 entry, so the zip stays while this runs.
+   *
+   * @throws IOException if the zip can't be read, is unsafe or breaks the limits; nothing is left
+   */
+  public Path tree(String sha256, Path zip) throws IOException {
+    Path tree = treeOf(sha256);
+    if (Files.isDirectory(tree)) {
+      return tree;
+    }
+    CompletableFuture<Path> mine = new CompletableFuture<>();
+    CompletableFuture<Path> running = unpacking.putIfAbsent(sha256, mine);
+    if (running != null) {
+      return join(running);
+    }
+    try {
+      mine.complete(Files.isDirectory(tree) ? tree : unpack(sha256, zip, tree));
+    } catch (IOException | RuntimeException e) {
+      mine.completeExceptionally(e);
+    } finally {
+      unpacking.remove(sha256, mine);
+    }
+    return join(mine);
+  }
+
+  /** Removes the package's tree if there is one; instances that linked its files keep them. */
+  public void remove(String sha256) {
+    Path tree = treeOf(sha256);
+    if (!Files.isDirectory(tree)) {
+      return;
+    }
+    Path aside = directory.resolve(TEMP_PREFIX + "removed-" + sha256 + "-" + sequence.incrementAndGet());
+    try {
+      Files.move(tree, aside, StandardCopyOption.ATOMIC_MOVE);
+      deleteTree(aside);
+    } catch (IOException e) {
+      log.warn("could not remove unpacked package {}: {}", sha256, e.toString());
+    }
+  }
+
+  private Path treeOf(String sha256) {
+    if (!DIGEST.matcher(sha256).matches()) {
+      throw new IllegalArgumentException("not a sha256 digest: " + sha256);
+    }
+    return directory.resolve(sha256);
+  }
+
+  private Path unpack(String sha256, Path zip, Path tree) throws IOException {
+    long started = System.nanoTime();
+    unpacks.incrementAndGet();
+    Files.createDirectories(directory);
+    Path temp = directory.resolve(TEMP_PREFIX + sha256 + "-" + sequence.incrementAndGet());
+    Files.createDirectory(temp);
+    try {
+      long[] counted = unpackInto(zip, temp);
+      syncTree(temp);
+      try {
+        Files.move(temp, tree, StandardCopyOption.ATOMIC_MOVE);
+      } catch (FileAlreadyExistsException e) {
+        deleteTree(temp); // another process got there first; its tree is as good
+        return tree;
+      }
+      sync(directory);
+      log.info("unpacked package {}: {} files, {} bytes in {} ms", sha256, counted[0], counted[1],
+          (System.nanoTime() - started) / 1_000_000);
+      return tree;
+    } catch (IOException | RuntimeException e) {
+      deleteTree(temp);
+      throw e;
+    }
+  }
+
+  /** Files and bytes written. */
+  private long[] unpackInto(Path zip, Path root) throws IOException {
+    long files = 0;
+    long bytes = 0;
+    try (ZipFile file = ZipFile.builder().setPath(zip).get()) {
+      Enumeration<ZipArchiveEntry> entries = file.getEntries();
+      int seen = 0;
+      while (entries.hasMoreElements()) {
+        ZipArchiveEntry entry = entries.nextElement();
+        if (++seen > limits.maxEntries()) {
+          throw new IOException("more than " + limits.maxEntries() + " entries");
+        }
+        Path target = inside(root, entry.getName());
+        if (entry.isUnixSymlink()) {
+          throw new IOException("entry " + entry.getName() + " is a symlink");
+        }
+        if (entry.isDirectory()) {
+          Files.createDirectories(target);
+          continue;
+        }
+        Files.createDirectories(target.getParent());
+        try (InputStream in = file.getInputStream(entry);
+            FileChannel out = FileChannel.open(target, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+          byte[] buffer = new byte[64 * 1024];
+          for (int n; (n = in.read(buffer)) != -1; ) {
+            bytes += n;
+            if (bytes > limits.maxBytes()) {
+              throw new IOException("more than " + limits.maxBytes() + " bytes unpacked");
+            }
+            out.write(java.nio.ByteBuffer.wrap(buffer, 0, n));
+          }
+          out.force(true);
+        }
+        boolean executable = (entry.getUnixMode() & 0111) != 0;
+        Files.setPosixFilePermissions(target, executable ? EXECUTABLE : READ_ONLY);
+        files++;
+      }
+    }
+    return new long[] {files, bytes};
+  }
+
+  /** The entry's path under root, or an exception when the name would leave it. */
+  private static Path inside(Path root, String name) throws IOException {
+    if (name.isEmpty() || name.startsWith("/") || name.contains("\\") || name.indexOf('\0') >= 0) {
+      throw new IOException("unsafe entry name " + name);
+    }
+    Path target = root.resolve(name).normalize();
+    if (!target.startsWith(root) || target.equals(root)) {
+      throw new IOException("entry " + name + " leaves the package");
+    }
+    return target;
+  }
+
+  private static void syncTree(Path root) throws IOException {
+    try (Stream<Path> dirs = Files.walk(root)) {
+      for (Path dir : (Iterable<Path>) dirs.filter(Files::isDirectory)::iterator) {
+        sync(dir);
+      }
+    }
+  }
+
+  private static void sync(Path dir) throws IOException {
+    try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+      channel.force(true);
+    }
+  }
+
+  static void deleteTree(Path root) {
+    if (!Files.exists(root)) {
+      return;
+    }
+    try (Stream<Path> all = Files.walk(root)) {
+      all.sorted(Comparator.reverseOrder()).forEach(p -> {
+        try {
+          Files.deleteIfExists(p);
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+      });
+    } catch (IOException | UncheckedIOException e) {
+      log.warn("could not delete {}: {}", root, e.toString());
+    }
+  }
+
+  private static Path join(CompletableFuture<Path> future) throws IOException {
+    try {
+      return future.join();
+    } catch (java.util.concurrent.CompletionException e) {
+      if (e.getCause() instanceof IOException io) {
+        throw new IOException(io.getMessage(), io);
+      }
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      throw e;
+    }
+  }
+}
