@@ -77,7 +77,9 @@ public final class ColdStartBenchmark {
     node.put("faaster.vm.shm-dir", shmDir.toString());
     node.put("faaster.vm.boot-timeout", "240s");
     node.put("faaster.code-cache.l1.directory", data.resolve("l1").toString());
-    node.put("faaster.vm.share-dir", data.resolve("l1").resolve("shares").toString());
+    // FAASTER_BENCH_CODE_SHARE=false: packages inline in LOAD_CODE instead of read in place.
+    node.put("faaster.vm.share-dir", Boolean.parseBoolean(System.getenv().getOrDefault("FAASTER_BENCH_CODE_SHARE", "true"))
+        ? data.resolve("l1").resolve("shares").toString() : "");
     node.put("faaster.invocations.keep-alive", "1s");
     node.put("faaster.invocations.reap-interval", "200ms");
     node.put("faaster.invocations.cold-start-wait", "180s");
