@@ -447,7 +447,7 @@ public final class NodeCodeCache implements AutoCloseable {
         }
       }
     }
-    return new ScrubReport(verified, corrupt, skipped);
+    return new ScrubReport(verified, corrupt, skipped, trees.scrub());
   }
 
   /**

@@ -1,9 +1,10 @@
 package dev.faaster.codecache;
 
+import dev.faaster.packagestore.Sha256;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -11,9 +12,10 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermission;
-import java.util.Comparator;
+import java.security.MessageDigest;
 import java.util.EnumSet;
 import java.util.Enumeration;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -22,6 +24,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.apache.commons.compress.archivers.zip.ZipArchiveEntry;
 import org.apache.commons.compress.archivers.zip.ZipFile;
+import org.apache.commons.io.file.PathUtils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,10 +33,16 @@ import org.slf4j.LoggerFactory;
  * {@code <directory>/<sha256>/}, unpacked once per node and shared read-only by every instance of
  * every function with those bytes (through the instance's code share, which links them).
  *
- * <p>Unpacking is atomic: into {@code .tmp-<sha256>-<n>/}, every file and directory fsynced, then
- * renamed into place; a crash leaves a temporary directory, which {@link #recover()} deletes,
- * never a partial tree. Concurrent requests for one package share one unpack. Removal renames the
- * tree aside first, so a tree is either whole under its name or gone.
+ * <p>Unpacking is atomic: into {@code .tmp-<sha256>-<n>/}, every file and directory fsynced, its
+ * manifest ({@code <sha256>.files}: each file's path, size and sha256) renamed into place, then
+ * the tree; a crash leaves a temporary directory or a manifest without a tree, which {@link
+ * #recover()} deletes, never a partial tree. A tree is served only with its manifest. Concurrent
+ * requests for one package share one unpack. Removal renames the tree aside first, so a tree is
+ * either whole under its name or gone.
+ *
+ * <p>Verification follows L1's: the zip was verified against its digest before it was unpacked,
+ * and {@link #scrub()} hashes every tree's files against its manifest, removing a tree that
+ * differs (the next cold start unpacks it again from the verified zip).
  *
  * <p>The zip was checked when it was uploaded (paths, counts, sizes); unpacking checks again and
  * refuses what would leave the tree (absolute names, {@code ..}, symlinks) or break the limits.
@@ -50,6 +59,7 @@ public final class PackageTrees {
   private static final Logger log = LoggerFactory.getLogger(PackageTrees.class);
   private static final Pattern DIGEST = Pattern.compile("[0-9a-f]{64}");
   private static final String TEMP_PREFIX = NodeCodeCache.TEMP_PREFIX;
+  private static final String MANIFEST_SUFFIX = ".files";
   private static final Set<PosixFilePermission> READ_ONLY = EnumSet.of(PosixFilePermission.OWNER_READ,
       PosixFilePermission.GROUP_READ, PosixFilePermission.OTHERS_READ);
   private static final Set<PosixFilePermission> EXECUTABLE = EnumSet.of(PosixFilePermission.OWNER_READ,
@@ -80,11 +90,91 @@ public final class PackageTrees {
         deleteTree(child);
       }
     }
+    try (DirectoryStream<Path> manifests = Files.newDirectoryStream(directory, "*" + MANIFEST_SUFFIX)) {
+      for (Path manifest : manifests) {
+        String sha256 = manifest.getFileName().toString().replace(MANIFEST_SUFFIX, "");
+        if (!Files.isDirectory(directory.resolve(sha256))) {
+          Files.deleteIfExists(manifest); // the crash came between the manifest's rename and the tree's
+        }
+      }
+    }
   }
 
   /** Whether the package's tree is unpacked. */
   public boolean contains(String sha256) {
-    return Files.isDirectory(treeOf(sha256));
+    return complete(sha256);
+  }
+
+  private boolean complete(String sha256) {
+    return Files.isDirectory(treeOf(sha256)) && Files.isRegularFile(manifestOf(sha256));
+  }
+
+  private Path manifestOf(String sha256) {
+    return directory.resolve(sha256 + MANIFEST_SUFFIX);
+  }
+
+  /**
+   * Hashes every tree's files against its manifest and removes the trees that differ (or lost
+   * their manifest).
+   *
+   * @return trees removed
+   */
+  public int scrub() {
+    int removed = 0;
+    try (DirectoryStream<Path> children = Files.newDirectoryStream(directory)) {
+      for (Path child : children) {
+        String name = child.getFileName().toString();
+        if (!DIGEST.matcher(name).matches() || !Files.isDirectory(child)) {
+          continue;
+        }
+        String why = mismatch(name);
+        if (why != null) {
+          log.error("unpacked package {} is corrupt ({}); removed, the next use unpacks it again", name, why);
+          remove(name);
+          removed++;
+        }
+      }
+    } catch (IOException e) {
+      log.warn("could not scrub unpacked packages under {}: {}", directory, e.toString());
+    }
+    return removed;
+  }
+
+  /** Why the tree differs from its manifest, or null when every file matches. */
+  private String mismatch(String sha256) {
+    Path tree = treeOf(sha256);
+    List<String> lines;
+    try {
+      lines = Files.readAllLines(manifestOf(sha256), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      return "no manifest";
+    }
+    for (String line : lines) {
+      String[] f = line.split(" ", 3); // sha256, size, path (the path may hold spaces)
+      if (f.length != 3) {
+        return "bad manifest line";
+      }
+      Path file = tree.resolve(f[2]);
+      try {
+        if (Files.size(file) != Long.parseLong(f[1]) || !f[0].equals(hashOf(file))) {
+          return f[2] + " changed";
+        }
+      } catch (IOException | NumberFormatException e) {
+        return f[2] + ": " + e.getMessage();
+      }
+    }
+    return null;
+  }
+
+  private static String hashOf(Path file) throws IOException {
+    MessageDigest digest = Sha256.newDigest();
+    try (InputStream in = Files.newInputStream(file)) {
+      byte[] buffer = new byte[64 * 1024];
+      for (int n; (n = in.read(buffer)) != -1; ) {
+        digest.update(buffer, 0, n);
+      }
+    }
+    return Sha256.hex(digest);
   }
 
   /**
@@ -95,7 +185,7 @@ public final class PackageTrees {
    */
   public Path tree(String sha256, Path zip) throws IOException {
     Path tree = treeOf(sha256);
-    if (Files.isDirectory(tree)) {
+    if (complete(sha256)) {
       return tree;
     }
     CompletableFuture<Path> mine = new CompletableFuture<>();
@@ -104,7 +194,7 @@ public final class PackageTrees {
       return join(running);
     }
     try {
-      mine.complete(Files.isDirectory(tree) ? tree : unpack(sha256, zip, tree));
+      mine.complete(complete(sha256) ? tree : unpack(sha256, zip, tree));
     } catch (IOException | RuntimeException e) {
       mine.completeExceptionally(e);
     } finally {
@@ -117,11 +207,17 @@ public final class PackageTrees {
   public void remove(String sha256) {
     Path tree = treeOf(sha256);
     if (!Files.isDirectory(tree)) {
+      try {
+        Files.deleteIfExists(manifestOf(sha256));
+      } catch (IOException e) {
+        log.warn("could not remove the manifest of {}: {}", sha256, e.toString());
+      }
       return;
     }
     Path aside = directory.resolve(TEMP_PREFIX + "removed-" + sha256 + "-" + sequence.incrementAndGet());
     try {
       Files.move(tree, aside, StandardCopyOption.ATOMIC_MOVE);
+      Files.deleteIfExists(manifestOf(sha256));
       deleteTree(aside);
     } catch (IOException e) {
       log.warn("could not remove unpacked package {}: {}", sha256, e.toString());
@@ -141,9 +237,16 @@ public final class PackageTrees {
     Files.createDirectories(directory);
     Path temp = directory.resolve(TEMP_PREFIX + sha256 + "-" + sequence.incrementAndGet());
     Files.createDirectory(temp);
+    Path tempManifest = directory.resolve(TEMP_PREFIX + sha256 + "-" + sequence.incrementAndGet() + MANIFEST_SUFFIX);
     try {
-      long[] counted = unpackInto(zip, temp);
+      StringBuilder manifest = new StringBuilder();
+      long[] counted = unpackInto(zip, temp, manifest);
       syncTree(temp);
+      try (FileChannel out = FileChannel.open(tempManifest, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+        out.write(java.nio.ByteBuffer.wrap(manifest.toString().getBytes(StandardCharsets.UTF_8)));
+        out.force(true);
+      }
+      Files.move(tempManifest, manifestOf(sha256), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       try {
         Files.move(temp, tree, StandardCopyOption.ATOMIC_MOVE);
       } catch (FileAlreadyExistsException e) {
@@ -156,12 +259,13 @@ public final class PackageTrees {
       return tree;
     } catch (IOException | RuntimeException e) {
       deleteTree(temp);
+      Files.deleteIfExists(tempManifest);
       throw e;
     }
   }
 
-  /** Files and bytes written. */
-  private long[] unpackInto(Path zip, Path root) throws IOException {
+  /** Files and bytes written; one manifest line per file: sha256, size, path. */
+  private long[] unpackInto(Path zip, Path root, StringBuilder manifest) throws IOException {
     long files = 0;
     long bytes = 0;
     try (ZipFile file = ZipFile.builder().setPath(zip).get()) {
@@ -181,11 +285,15 @@ public final class PackageTrees {
           continue;
         }
         Files.createDirectories(target.getParent());
+        MessageDigest digest = Sha256.newDigest();
+        long size = 0;
         try (InputStream in = file.getInputStream(entry);
             FileChannel out = FileChannel.open(target, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
           byte[] buffer = new byte[64 * 1024];
           for (int n; (n = in.read(buffer)) != -1; ) {
             bytes += n;
+            size += n;
+            digest.update(buffer, 0, n);
             if (bytes > limits.maxBytes()) {
               throw new IOException("more than " + limits.maxBytes() + " bytes unpacked");
             }
@@ -193,6 +301,11 @@ public final class PackageTrees {
           }
           out.force(true);
         }
+        if (root.relativize(target).toString().indexOf('\n') >= 0) {
+          throw new IOException("entry name with a line break");
+        }
+        manifest.append(Sha256.hex(digest)).append(' ').append(size).append(' ').append(root.relativize(target))
+            .append('\n');
         boolean executable = (entry.getUnixMode() & 0111) != 0;
         Files.setPosixFilePermissions(target, executable ? EXECUTABLE : READ_ONLY);
         files++;
@@ -231,15 +344,9 @@ public final class PackageTrees {
     if (!Files.exists(root)) {
       return;
     }
-    try (Stream<Path> all = Files.walk(root)) {
-      all.sorted(Comparator.reverseOrder()).forEach(p -> {
-        try {
-          Files.deleteIfExists(p);
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
-      });
-    } catch (IOException | UncheckedIOException e) {
+    try {
+      PathUtils.deleteDirectory(root);
+    } catch (IOException e) {
       log.warn("could not delete {}: {}", root, e.toString());
     }
   }

@@ -20,8 +20,8 @@ import dev.faaster.workflows.instance.LoadedCode;
 import dev.faaster.workflows.instance.InstanceActivities;
 import dev.faaster.workflows.instance.InstanceFailureTypes;
 import dev.faaster.workflows.instance.InstanceHandle;
+import io.micronaut.context.BeanProvider;
 import io.micronaut.context.annotation.Requires;
-import io.micronaut.core.annotation.Nullable;
 import io.temporal.failure.ApplicationFailure;
 import jakarta.inject.Singleton;
 import java.time.Clock;
@@ -53,11 +53,13 @@ public class LibvirtInstanceActivities implements InstanceActivities {
   private final InstanceRepository instances;
   private final VmSettings settings;
   private final Clock clock;
-  private final NodeCodeCache cache;
+  // Looked up when first needed: a node context without the code cache (no object store configured)
+  // still restores instances, and their packages go inline.
+  private final BeanProvider<NodeCodeCache> cache;
 
   public LibvirtInstanceActivities(NodeConfiguration node, NodeTemplates templates, CloneFactory clones,
       AgentConnections connections, InstanceRepository instances, VmSettings settings, Clock clock,
-      @Nullable NodeCodeCache cache) {
+      BeanProvider<NodeCodeCache> cache) {
     this.cache = cache;
     this.connections = connections;
     this.node = node;
@@ -176,15 +178,19 @@ public class LibvirtInstanceActivities implements InstanceActivities {
    * then goes inline.
    */
   private Optional<String> linkIntoShare(String instanceId, InstanceRecord record, GuestCode code) {
-    if (cache == null) {
+    Optional<Path> share = templates.get(record.templateId()).flatMap(t -> clones.codeShare(t, record.domainName()));
+    if (share.isEmpty() || !cache.isPresent()) {
       return Optional.empty();
     }
-    Optional<Path> share = templates.get(record.templateId()).flatMap(t -> clones.codeShare(t, record.domainName()));
-    if (share.isEmpty()) {
+    NodeCodeCache l1;
+    try {
+      l1 = cache.get();
+    } catch (RuntimeException e) {
+      log.warn("instance {}: no code cache on this node ({}); sending its package inline", instanceId, e.getMessage());
       return Optional.empty();
     }
     try {
-      Optional<Path> tree = cache.pinnedTree(instanceId, code.codeSha256());
+      Optional<Path> tree = l1.pinnedTree(instanceId, code.codeSha256());
       if (tree.isEmpty()) {
         log.warn("instance {}: no pin on package {} in this process; sending it inline", instanceId, code.codeSha256());
         return Optional.empty();

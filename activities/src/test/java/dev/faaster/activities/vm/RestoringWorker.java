@@ -14,7 +14,7 @@ import java.time.Duration;
  * this node holds, one after another, until it is killed. Killed with SIGKILL in the middle of a
  * restore it leaves what a crashed worker leaves: a domain no instance record names.
  *
- * <p>Arguments: libvirt URI, run dir, shm dir, domain name prefix, template id.
+ * <p>Arguments: libvirt URI, run dir, shm dir, domain name prefix, template id, code share dir (optional).
  */
 public final class RestoringWorker {
 
@@ -24,7 +24,7 @@ public final class RestoringWorker {
     VmSettings d = VmSettings.defaults();
     VmSettings settings = new VmSettings(args[0], Path.of(args[1]), Path.of(args[2]), d.emulator(), args[3], "auto",
         d.acceleratorCache(), d.probeTimeout(), d.bootTimeout(), Duration.ofSeconds(90), d.saveTimeout(), 0, false,
-        d.memoryMiB(), null);
+        d.memoryMiB(), args.length > 5 ? Path.of(args[5]) : null);
     TemplateImage template = new NodeTemplates(settings).get(args[4])
         .orElseThrow(() -> new IllegalStateException("template " + args[4] + " not on this node"));
     LibvirtHypervisor hv = LibvirtHypervisor.connect(settings.uri());

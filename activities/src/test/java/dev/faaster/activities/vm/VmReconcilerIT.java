@@ -88,6 +88,7 @@ class VmReconcilerIT implements TestPropertyProvider {
     p.put("faaster.vm.name-prefix", prefix);
     p.put("faaster.vm.run-dir", runDir.toString());
     p.put("faaster.vm.shm-dir", shmDir.toString());
+    p.put("faaster.vm.share-dir", runDir.resolve("shares").toString());
     p.put("faaster.vm.pool-size", "0");
     p.put("faaster.vm.boot-timeout", "240s");
     p.put("faaster.vm.restore-timeout", "90s");
@@ -136,7 +137,8 @@ class VmReconcilerIT implements TestPropertyProvider {
     Path log = Files.createTempFile("restoring-worker", ".log");
     Process worker = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-cp", System.getProperty("java.class.path"), RestoringWorker.class.getName(),
-        settings.uri(), settings.runDir().toString(), settings.shmDir().toString(), settings.namePrefix(), templateId)
+        settings.uri(), settings.runDir().toString(), settings.shmDir().toString(), settings.namePrefix(), templateId,
+        settings.shareDir().toString())
         .redirectErrorStream(true).redirectOutput(log.toFile()).start();
     String killedMidRestore;
     String stateWhenKilled;
@@ -172,6 +174,13 @@ class VmReconcilerIT implements TestPropertyProvider {
       }
       assertThat(names(settings.namePrefix())).containsAll(orphans).contains(recorded.domainName()).containsAll(inFlight);
 
+      // The code share of a domain that is gone, left by a process that died before deleting it.
+      Path strayShare = Files.createDirectories(settings.shareDir().resolve(settings.clonePrefix() + "gone0000"));
+      Files.writeString(strayShare.resolve("bootstrap"), "#!/bin/sh\n");
+      for (String name : orphans) {
+        assertThat(settings.paths(name).codeShare()).as("share of %s", name).isDirectory();
+      }
+
       long t0 = System.nanoTime();
       VmReconciler.Result result = reconciler.reconcile();
       LOG.info("reconcile: destroyed {}, lost {} in {} ms", result.destroyed(), result.lost(), (System.nanoTime() - t0) / 1_000_000);
@@ -184,6 +193,11 @@ class VmReconcilerIT implements TestPropertyProvider {
         assertThat(ProcessHandle.of(e.getValue()).map(ProcessHandle::isAlive).orElse(false))
             .as("QEMU %d of orphan %s", e.getValue(), e.getKey()).isFalse();
       }
+      assertThat(strayShare).as("a share without a domain").doesNotExist();
+      for (String name : orphans) {
+        assertThat(settings.paths(name).codeShare()).as("share of orphan %s", name).doesNotExist();
+      }
+      assertThat(settings.paths(recorded.domainName()).codeShare()).as("share of a recorded instance").isDirectory();
       assertThat(instances.findById(recorded.instanceId()).orElseThrow().state()).isEqualTo(InstanceRecord.READY);
       // Through the node's own connection: an agent port takes one host at a time, and the node
       // keeps its connection to a running instance.
