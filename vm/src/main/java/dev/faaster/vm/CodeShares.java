@@ -48,12 +48,16 @@ public final class CodeShares {
 
   /**
    * Makes {@code tree}'s files visible in {@code share} as {@code name/}, by hard links, after
-   * removing what the share held before; returns {@code name}, the path to give LOAD_CODE.
+   * removing what the share held before; returns {@code name}, the path to give LOAD_CODE. Names
+   * are package digests, so a share already holding {@code name} (a retried load) is left as it is.
    *
    * @throws IOException if a link can't be made (tree and share on different file systems: the
    *     share directory must be on the code cache's)
    */
   public static String link(Path share, String name, Path tree) throws IOException {
+    if (Files.isDirectory(share.resolve(name)) && holdsOnly(share, name)) {
+      return name; // a retried load: the same digest, so the same files, already linked
+    }
     Path target = prepare(share, name);
     try (Stream<Path> all = Files.walk(tree)) {
       for (Path from : (Iterable<Path>) all::iterator) {
@@ -92,6 +96,12 @@ public final class CodeShares {
       }
     }
     return name;
+  }
+
+  private static boolean holdsOnly(Path share, String name) throws IOException {
+    try (Stream<Path> held = Files.list(share)) {
+      return held.allMatch(p -> p.getFileName().toString().equals(name));
+    }
   }
 
   private static Path prepare(Path share, String name) throws IOException {

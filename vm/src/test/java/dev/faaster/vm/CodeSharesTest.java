@@ -25,6 +25,10 @@ class CodeSharesTest {
 
     assertThat(CodeShares.link(share, "old", tree)).isEqualTo("old");
     assertThat(CodeShares.link(share, "abc", tree)).isEqualTo("abc");
+    Files.writeString(share.resolve("abc/marker"), "the guest may be reading this directory");
+    assertThat(CodeShares.link(share, "abc", tree)).as("a retried load").isEqualTo("abc");
+    assertThat(share.resolve("abc/marker")).as("left as it was, not linked again").exists();
+    Files.delete(share.resolve("abc/marker"));
 
     assertThat(Files.readString(share.resolve("abc/lib/data.txt"))).isEqualTo("data");
     assertThat(Files.isSameFile(share.resolve("abc/bootstrap"), tree.resolve("bootstrap"))).isTrue();
