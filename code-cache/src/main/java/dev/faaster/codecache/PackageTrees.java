@@ -21,7 +21,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
+import java.util.zip.ZipException;
 import org.apache.commons.compress.archivers.zip.ZipArchiveEntry;
 import org.apache.commons.compress.archivers.zip.ZipFile;
 import org.apache.commons.io.file.PathUtils;
@@ -33,12 +33,13 @@ import org.slf4j.LoggerFactory;
  * {@code <directory>/<sha256>/}, unpacked once per node and shared read-only by every instance of
  * every function with those bytes (through the instance's code share, which links them).
  *
- * <p>Unpacking is atomic: into {@code .tmp-<sha256>-<n>/}, every file and directory fsynced, its
- * manifest ({@code <sha256>.files}: each file's path, size and sha256) renamed into place, then
- * the tree; a crash leaves a temporary directory or a manifest without a tree, which {@link
- * #recover()} deletes, never a partial tree. A tree is served only with its manifest. Concurrent
- * requests for one package share one unpack. Removal renames the tree aside first, so a tree is
- * either whole under its name or gone.
+ * <p>Unpacking is atomic: into {@code .tmp-<sha256>-<n>/}, its manifest ({@code <sha256>.files}:
+ * each file's path, size and sha256) renamed into place, then the tree; a tree is served only with
+ * its manifest. Nothing is fsynced: trees are derived from the L1 entries, so {@link #recover()}
+ * deletes them all at start (a crash of the machine may have lost unflushed bytes of any of them)
+ * and the next use of each package unpacks it again, off the cold path's critical chain (the code
+ * step runs beside the VM's). Concurrent requests for one package share one unpack. Removal
+ * renames the tree aside first, so a tree is either whole under its name or gone.
  *
  * <p>Verification follows L1's: the zip was verified against its digest before it was unpacked,
  * and {@link #scrub()} hashes every tree's files against its manifest, removing a tree that
@@ -69,6 +70,8 @@ public final class PackageTrees {
   private final Path directory;
   private final Limits limits;
   private final ConcurrentHashMap<String, CompletableFuture<Path>> unpacking = new ConcurrentHashMap<>();
+  // A verified package that can't be unpacked never will be (same bytes): asked again, it fails at once.
+  private final ConcurrentHashMap<String, String> refused = new ConcurrentHashMap<>();
   private final AtomicLong sequence = new AtomicLong();
   /** Unpacks run (tests check that concurrent requests share one). */
   final AtomicLong unpacks = new AtomicLong();
@@ -82,21 +85,25 @@ public final class PackageTrees {
     return directory;
   }
 
-  /** Deletes what a crash left: temporary trees and trees renamed aside for removal. */
+  /**
+   * Deletes every tree and manifest: what a crash left half done, and the complete ones too, whose
+   * bytes were never fsynced. Instances still running keep their links to the files.
+   */
   public void recover() throws IOException {
     Files.createDirectories(directory);
-    try (DirectoryStream<Path> children = Files.newDirectoryStream(directory, TEMP_PREFIX + "*")) {
+    int deleted = 0;
+    try (DirectoryStream<Path> children = Files.newDirectoryStream(directory)) {
       for (Path child : children) {
-        deleteTree(child);
+        if (Files.isDirectory(child)) {
+          deleteTree(child);
+        } else {
+          Files.deleteIfExists(child);
+        }
+        deleted++;
       }
     }
-    try (DirectoryStream<Path> manifests = Files.newDirectoryStream(directory, "*" + MANIFEST_SUFFIX)) {
-      for (Path manifest : manifests) {
-        String sha256 = manifest.getFileName().toString().replace(MANIFEST_SUFFIX, "");
-        if (!Files.isDirectory(directory.resolve(sha256))) {
-          Files.deleteIfExists(manifest); // the crash came between the manifest's rename and the tree's
-        }
-      }
+    if (deleted > 0) {
+      log.info("deleted {} unpacked packages and manifests left from before this start", deleted);
     }
   }
 
@@ -188,6 +195,10 @@ public final class PackageTrees {
     if (complete(sha256)) {
       return tree;
     }
+    String refusal = refused.get(sha256);
+    if (refusal != null) {
+      throw new IOException(refusal);
+    }
     CompletableFuture<Path> mine = new CompletableFuture<>();
     CompletableFuture<Path> running = unpacking.putIfAbsent(sha256, mine);
     if (running != null) {
@@ -195,6 +206,9 @@ public final class PackageTrees {
     }
     try {
       mine.complete(complete(sha256) ? tree : unpack(sha256, zip, tree));
+    } catch (ZipException e) {
+      refused.put(sha256, "package " + sha256 + " can't be unpacked: " + e.getMessage());
+      mine.completeExceptionally(e);
     } catch (IOException | RuntimeException e) {
       mine.completeExceptionally(e);
     } finally {
@@ -205,6 +219,7 @@ public final class PackageTrees {
 
   /** Removes the package's tree if there is one; instances that linked its files keep them. */
   public void remove(String sha256) {
+    refused.remove(sha256);
     Path tree = treeOf(sha256);
     if (!Files.isDirectory(tree)) {
       try {
@@ -241,10 +256,8 @@ public final class PackageTrees {
     try {
       StringBuilder manifest = new StringBuilder();
       long[] counted = unpackInto(zip, temp, manifest);
-      syncTree(temp);
       try (FileChannel out = FileChannel.open(tempManifest, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
         out.write(java.nio.ByteBuffer.wrap(manifest.toString().getBytes(StandardCharsets.UTF_8)));
-        out.force(true);
       }
       Files.move(tempManifest, manifestOf(sha256), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       try {
@@ -253,7 +266,6 @@ public final class PackageTrees {
         deleteTree(temp); // another process got there first; its tree is as good
         return tree;
       }
-      sync(directory);
       log.info("unpacked package {}: {} files, {} bytes in {} ms", sha256, counted[0], counted[1],
           (System.nanoTime() - started) / 1_000_000);
       return tree;
@@ -274,11 +286,11 @@ public final class PackageTrees {
       while (entries.hasMoreElements()) {
         ZipArchiveEntry entry = entries.nextElement();
         if (++seen > limits.maxEntries()) {
-          throw new IOException("more than " + limits.maxEntries() + " entries");
+          throw new ZipException("more than " + limits.maxEntries() + " entries");
         }
         Path target = inside(root, entry.getName());
         if (entry.isUnixSymlink()) {
-          throw new IOException("entry " + entry.getName() + " is a symlink");
+          throw new ZipException("entry " + entry.getName() + " is a symlink");
         }
         if (entry.isDirectory()) {
           Files.createDirectories(target);
@@ -295,14 +307,13 @@ public final class PackageTrees {
             size += n;
             digest.update(buffer, 0, n);
             if (bytes > limits.maxBytes()) {
-              throw new IOException("more than " + limits.maxBytes() + " bytes unpacked");
+              throw new ZipException("more than " + limits.maxBytes() + " bytes unpacked");
             }
             out.write(java.nio.ByteBuffer.wrap(buffer, 0, n));
           }
-          out.force(true);
         }
         if (root.relativize(target).toString().indexOf('\n') >= 0) {
-          throw new IOException("entry name with a line break");
+          throw new ZipException("entry name with a line break");
         }
         manifest.append(Sha256.hex(digest)).append(' ').append(size).append(' ').append(root.relativize(target))
             .append('\n');
@@ -317,27 +328,13 @@ public final class PackageTrees {
   /** The entry's path under root, or an exception when the name would leave it. */
   private static Path inside(Path root, String name) throws IOException {
     if (name.isEmpty() || name.startsWith("/") || name.contains("\\") || name.indexOf('\0') >= 0) {
-      throw new IOException("unsafe entry name " + name);
+      throw new ZipException("unsafe entry name " + name);
     }
     Path target = root.resolve(name).normalize();
     if (!target.startsWith(root) || target.equals(root)) {
-      throw new IOException("entry " + name + " leaves the package");
+      throw new ZipException("entry " + name + " leaves the package");
     }
     return target;
-  }
-
-  private static void syncTree(Path root) throws IOException {
-    try (Stream<Path> dirs = Files.walk(root)) {
-      for (Path dir : (Iterable<Path>) dirs.filter(Files::isDirectory)::iterator) {
-        sync(dir);
-      }
-    }
-  }
-
-  private static void sync(Path dir) throws IOException {
-    try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
-      channel.force(true);
-    }
   }
 
   static void deleteTree(Path root) {
@@ -356,7 +353,7 @@ public final class PackageTrees {
       return future.join();
     } catch (java.util.concurrent.CompletionException e) {
       if (e.getCause() instanceof IOException io) {
-        throw new IOException(io.getMessage(), io);
+        throw io;
       }
       if (e.getCause() instanceof RuntimeException r) {
         throw r;

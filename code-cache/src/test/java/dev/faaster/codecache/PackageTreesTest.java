@@ -101,9 +101,17 @@ class PackageTreesTest {
     Path escaping = zip(dir.resolve("e.zip"), Map.of("../outside", "x"));
     assertThatThrownBy(() -> trees.tree(SHA, escaping)).isInstanceOf(IOException.class).hasMessageContaining("leaves");
     Path big = zip(dir.resolve("b.zip"), Map.of("big", "x".repeat(101)));
-    assertThatThrownBy(() -> trees.tree(SHA, big)).isInstanceOf(IOException.class).hasMessageContaining("bytes");
+    assertThatThrownBy(() -> trees.tree("b".repeat(64), big)).isInstanceOf(IOException.class).hasMessageContaining("bytes");
     Path many = zip(dir.resolve("m.zip"), Map.of("a", "", "b", "", "c", "", "d", ""));
-    assertThatThrownBy(() -> trees.tree(SHA, many)).isInstanceOf(IOException.class).hasMessageContaining("entries");
+    assertThatThrownBy(() -> trees.tree("c".repeat(64), many)).isInstanceOf(IOException.class).hasMessageContaining("entries");
+
+    Path notAZip = Files.writeString(dir.resolve("n.zip"), "not a zip");
+    String other = "d".repeat(64);
+    assertThatThrownBy(() -> trees.tree(other, notAZip)).isInstanceOf(IOException.class);
+    long tried = trees.unpacks.get();
+    assertThatThrownBy(() -> trees.tree(other, notAZip)).as("refused at once the second time")
+        .isInstanceOf(IOException.class).hasMessageContaining("can't be unpacked");
+    assertThat(trees.unpacks.get()).isEqualTo(tried);
 
     assertThat(dir.resolve("outside")).doesNotExist();
     assertThat(trees.contains(SHA)).isFalse();
@@ -139,23 +147,26 @@ class PackageTreesTest {
     trees.tree(SHA, zip);
     Files.delete(root.resolve(SHA + ".files"));
     assertThat(trees.contains(SHA)).isFalse();
-    // A manifest whose tree never got its name (a crash between the two renames) goes at start.
-    Files.writeString(root.resolve("b".repeat(64) + ".files"), "");
-    trees.recover();
-    assertThat(root.resolve("b".repeat(64) + ".files")).doesNotExist();
     assertThat(trees.scrub()).as("the tree without a manifest").isEqualTo(1);
     assertThat(Files.readString(trees.tree(SHA, zip).resolve("a.txt"))).isEqualTo("a");
+    assertThat(trees.contains(SHA)).isTrue();
   }
 
   @Test
-  void recoverDeletesWhatACrashLeftAndRemoveKeepsLinkedFilesReadable() throws Exception {
+  void recoverDeletesEveryTreeAndRemoveKeepsLinkedFilesReadable() throws Exception {
     Path root = dir.resolve("trees");
     Path partial = root.resolve(".tmp-" + SHA + "-7");
     Files.createDirectories(partial.resolve("lib"));
     Files.writeString(partial.resolve("lib/half"), "x");
+    Path complete = Files.createDirectories(root.resolve("b".repeat(64)));
+    Files.writeString(complete.resolve("app.py"), "never fsynced");
+    Files.writeString(root.resolve("b".repeat(64) + ".files"), "");
     PackageTrees trees = new PackageTrees(root, PackageTrees.Limits.DEFAULT);
     trees.recover();
     assertThat(partial).doesNotExist();
+    try (Stream<Path> left = Files.list(root)) {
+      assertThat(left).as("complete trees are unpacked again after a start, not trusted").isEmpty();
+    }
 
     Path tree = trees.tree(SHA, zip(dir.resolve("p.zip"), Map.of("bootstrap*", "echo hi")));
     Path link = dir.resolve("instance-share-bootstrap");
