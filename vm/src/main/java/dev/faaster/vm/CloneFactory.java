@@ -125,7 +125,11 @@ public final class CloneFactory implements AutoCloseable {
   public void prewarm(TemplateImage template, int count) {
     ConcurrentLinkedDeque<PendingClone> pool = pool(template);
     while (!closed && pool.size() < count) {
-      pool.add(createPending(template));
+      PendingClone clone = createPending(template);
+      pool.add(clone);
+      if (closed && pool.remove(clone)) {
+        destroyQuietly(clone.identity().name()); // close() drained the pool while this one started
+      }
     }
   }
 
@@ -386,6 +390,12 @@ public final class CloneFactory implements AutoCloseable {
   public void close() {
     closed = true;
     refill.shutdownNow();
+    try {
+      // A refill creating a clone right now finishes (and sees closed) before the pools are drained.
+      refill.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     List<String> ids = new ArrayList<>(pools.keySet());
     for (String id : ids) {
       ConcurrentLinkedDeque<PendingClone> pool = pools.remove(id);

@@ -12,6 +12,9 @@ import dev.faaster.workflows.coldstart.StartMode;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micronaut.context.annotation.Requires;
+import io.micronaut.context.event.ApplicationEventListener;
+import io.micronaut.context.event.ShutdownEvent;
+import io.micronaut.core.order.Ordered;
 import io.micronaut.http.HttpStatus;
 import io.micronaut.runtime.event.annotation.EventListener;
 import jakarta.annotation.PreDestroy;
@@ -49,7 +52,7 @@ import org.slf4j.LoggerFactory;
  */
 @Singleton
 @Requires(property = "faaster.roles", pattern = ApiRole.PATTERN)
-public class InvocationRouter {
+public class InvocationRouter implements ApplicationEventListener<ShutdownEvent>, Ordered {
 
   private static final Logger log = LoggerFactory.getLogger(InvocationRouter.class);
 
@@ -58,6 +61,10 @@ public class InvocationRouter {
 
   /** The retirement reason of the instances a router retires as its process shuts down. */
   static final String SHUTDOWN = "shutdown";
+  /** How long a graceful shutdown waits for the retirements it started (each a few hundred ms). */
+  static final Duration SHUTDOWN_RETIREMENT_WAIT = Duration.ofSeconds(15);
+
+  private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
   /** Pools are per function record and version: a deleted and re-created function starts afresh. */
   private record PoolKey(String functionId, int version) {}
@@ -490,12 +497,30 @@ public class InvocationRouter {
   }
 
   /**
+   * Shuts the router down first, before the workers stop on the same event (they listen in the
+   * default order): in a process that also runs the node, the retirements it starts then still
+   * find a worker and destroy their VMs before the process exits.
+   */
+  @Override
+  public void onApplicationEvent(ShutdownEvent event) {
+    close();
+  }
+
+  @Override
+  public int getOrder() {
+    return Ordered.HIGHEST_PRECEDENCE;
+  }
+
+  /**
    * Graceful shutdown: retires every pooled instance and marks this router GONE, so a restart leaves
    * nothing behind. Instances still starting are the reconciler's: their cold start finishes after
    * this process is gone.
    */
   @PreDestroy
   void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
     int retired = 0;
     int starting = 0;
     for (PoolKey key : new ArrayList<>(pools.keySet())) {
@@ -523,13 +548,17 @@ public class InvocationRouter {
         retireStarted(instance, SHUTDOWN);
       }
     }
+    // Waited for, so that a process that also runs the node (the embedded default) destroys their
+    // VMs before its worker stops, instead of leaving them to the next start's reconciler.
+    boolean done = retired == 0 || retirer.awaitRetirements(SHUTDOWN_RETIREMENT_WAIT);
     try {
       lease.gone();
     } catch (RuntimeException e) {
       log.warn("could not mark router {} gone; it is declared gone when its lease runs out: {}", lease.id(), e.getMessage());
     }
     log.atInfo()
-        .setMessage("router {} shut down: {} instance(s) retired, {} still starting left to the orphan reconciler")
+        .setMessage("router {} shut down: {} instance(s) retired" + (done ? "" : " (not all done yet)")
+            + ", {} still starting left to the orphan reconciler")
         .addArgument(lease.id())
         .addArgument(retired)
         .addArgument(starting)

@@ -35,6 +35,8 @@ public class TemporalInstanceRetirer implements InstanceRetirer {
             return thread;
           });
 
+  private final java.util.Queue<String> started = new java.util.concurrent.ConcurrentLinkedQueue<>();
+
   public TemporalInstanceRetirer(WorkflowClient client) {
     this.client = client;
   }
@@ -42,6 +44,31 @@ public class TemporalInstanceRetirer implements InstanceRetirer {
   @Override
   public void retire(String instanceId, String nodeId, String reason) {
     starts.execute(() -> start(new RetireRequest(instanceId, nodeId, reason)));
+  }
+
+  @Override
+  public boolean awaitRetirements(java.time.Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    try {
+      starts.shutdown();
+      if (!starts.awaitTermination(timeout.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS)) {
+        return false;
+      }
+      for (String workflowId; (workflowId = started.poll()) != null; ) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          return false;
+        }
+        client.newUntypedWorkflowStub(workflowId).getResult(left, java.util.concurrent.TimeUnit.NANOSECONDS, Void.class);
+      }
+      return true;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    } catch (java.util.concurrent.TimeoutException | RuntimeException e) {
+      log.warn("retirements not all done at shutdown ({}); they finish when a worker runs them", e.getMessage());
+      return false;
+    }
   }
 
   /** Starts the retirement on the calling thread. */
@@ -59,6 +86,7 @@ public class TemporalInstanceRetirer implements InstanceRetirer {
                 .build());
     try {
       WorkflowClient.start(workflow::retire, request);
+      started.add(ColdStartWorkflowIds.retireOf(request.instanceId()));
       log.info("retiring instance {} on {} ({})", request.instanceId(), request.nodeId(), request.reason());
     } catch (WorkflowExecutionAlreadyStarted alreadyStarted) {
       // Retired before: every step is idempotent, nothing to add.

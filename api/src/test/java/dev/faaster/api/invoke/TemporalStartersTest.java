@@ -227,6 +227,18 @@ class TemporalStartersTest {
     retirer.close();
   }
 
+  @Test
+  void aShutdownWaitsForTheRetirementsItStarted() {
+    TemporalInstanceRetirer retirer = new TemporalInstanceRetirer(client);
+    retirer.retire("i-10", "node-1", "shutdown");
+    retirer.retire("i-11", "node-1", "shutdown");
+
+    assertThat(retirer.awaitRetirements(Duration.ofSeconds(30))).isTrue();
+
+    assertThat(RETIRED).extracting(RetireRequest::instanceId).containsExactlyInAnyOrder("i-10", "i-11");
+    retirer.close();
+  }
+
   private static ColdStartRequest request(String instanceId) {
     return new ColdStartRequest(
         instanceId, "tenant-1", "function-1", "fn", 3, "provided", null, 128, "ab".repeat(32), Map.of(), "{}", StartMode.RESTORE);
