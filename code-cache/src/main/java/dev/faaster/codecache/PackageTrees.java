@@ -3,6 +3,7 @@ package dev.faaster.codecache;
 import dev.faaster.packagestore.Sha256;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
@@ -18,6 +19,7 @@ import java.util.Enumeration;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
@@ -257,7 +259,7 @@ public final class PackageTrees {
       StringBuilder manifest = new StringBuilder();
       long[] counted = unpackInto(zip, temp, manifest);
       try (FileChannel out = FileChannel.open(tempManifest, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-        out.write(java.nio.ByteBuffer.wrap(manifest.toString().getBytes(StandardCharsets.UTF_8)));
+        out.write(ByteBuffer.wrap(manifest.toString().getBytes(StandardCharsets.UTF_8)));
       }
       Files.move(tempManifest, manifestOf(sha256), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       try {
@@ -309,7 +311,7 @@ public final class PackageTrees {
             if (bytes > limits.maxBytes()) {
               throw new ZipException("more than " + limits.maxBytes() + " bytes unpacked");
             }
-            out.write(java.nio.ByteBuffer.wrap(buffer, 0, n));
+            out.write(ByteBuffer.wrap(buffer, 0, n));
           }
         }
         if (root.relativize(target).toString().indexOf('\n') >= 0) {
@@ -351,7 +353,7 @@ public final class PackageTrees {
   private static Path join(CompletableFuture<Path> future) throws IOException {
     try {
       return future.join();
-    } catch (java.util.concurrent.CompletionException e) {
+    } catch (CompletionException e) {
       if (e.getCause() instanceof IOException io) {
         throw io;
       }

@@ -131,7 +131,7 @@ class NodeCodeCacheTest {
 
   @Test
   void thePinnedPackageIsUnpackedOnceAndItsTreeGoesWithItsEntry() throws Exception {
-    Path zipFile = PackageTreesTest.zip(Files.createDirectories(directory.resolve("src")).resolve("pkg.zip"), java.util.Map.of("bootstrap*", "#!/bin/sh\n"));
+    Path zipFile = PackageTreesTest.zip(Files.createDirectories(directory.resolve("src")).resolve("pkg.zip"), Map.of("bootstrap*", "#!/bin/sh\n"));
     byte[] zipBytes = Files.readAllBytes(zipFile);
     TestPackage p = new TestPackage(zipBytes, dev.faaster.packagestore.Sha256.hex(zipBytes));
     TestPackage other = TestPackage.random(50 * KB);

@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.Executors;
@@ -392,7 +393,7 @@ public final class CloneFactory implements AutoCloseable {
     refill.shutdownNow();
     try {
       // A refill creating a clone right now finishes (and sees closed) before the pools are drained.
-      refill.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS);
+      refill.awaitTermination(10, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
@@ -589,9 +590,9 @@ public final class CloneFactory implements AutoCloseable {
   }
 
   /** A domain's code share directory, where its instance's package is linked before LOAD_CODE; empty without. */
-  public java.util.Optional<Path> codeShare(TemplateImage template, String name) {
-    return template.definition().codeShare() ? java.util.Optional.ofNullable(settings.paths(name).codeShare())
-        : java.util.Optional.empty();
+  public Optional<Path> codeShare(TemplateImage template, String name) {
+    return template.definition().codeShare() ? Optional.ofNullable(settings.paths(name).codeShare())
+        : Optional.empty();
   }
 
   private static void createShare(TemplateImage template, DomainPaths paths) throws IOException {

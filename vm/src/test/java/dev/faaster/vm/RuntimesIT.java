@@ -6,6 +6,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -135,21 +138,21 @@ class RuntimesIT {
   @ParameterizedTest
   @ValueSource(strings = {"provided", "python3"})
   void readsItsPackageInPlaceFromItsCodeShare(String runtime) throws Exception {
-    java.nio.file.Path tree = java.nio.file.Files.createDirectories(
+    Path tree = Files.createDirectories(
         settings.shareDir().resolveSibling("trees").resolve(runtime + "-" + System.nanoTime()));
     String file = runtime.equals("python3") ? "main.py" : "bootstrap";
-    java.nio.file.Files.writeString(tree.resolve(file), runtime.equals("python3") ? ADDER : SHOUT);
-    java.nio.file.Files.setPosixFilePermissions(tree.resolve(file),
-        java.nio.file.attribute.PosixFilePermissions.fromString(runtime.equals("python3") ? "r--r--r--" : "r-xr-xr-x"));
+    Files.writeString(tree.resolve(file), runtime.equals("python3") ? ADDER : SHOUT);
+    Files.setPosixFilePermissions(tree.resolve(file),
+        PosixFilePermissions.fromString(runtime.equals("python3") ? "r--r--r--" : "r-xr-xr-x"));
     String digest = "c".repeat(64);
     try (Clone c = Clone.of(runtime)) {
-      java.nio.file.Path share = clones.codeShare(templates.get(runtime), c.instance.name()).orElseThrow();
+      Path share = clones.codeShare(templates.get(runtime), c.instance.name()).orElseThrow();
       String dir = CodeShares.link(share, digest, tree);
       AgentMessages.LoadCodeReply loaded = c.agent.loadCode(
           load(runtime, runtime.equals("python3") ? "main.handler" : null, Map.of("GREETING", "hi"))
               .inShare(DomainXml.CODE_SHARE_TAG, dir), null, AGENT);
       assertThat(loaded.codeDir()).isEqualTo("/run/faaster/shares/" + DomainXml.CODE_SHARE_TAG + "/" + digest);
-      assertThat(java.nio.file.Files.getAttribute(tree.resolve(file), "unix:nlink")).as("linked, not copied")
+      assertThat(Files.getAttribute(tree.resolve(file), "unix:nlink")).as("linked, not copied")
           .isEqualTo(2);
       if (runtime.equals("python3")) {
         AgentMessages.InvokeResult r = c.invoke("inv-share", "{\"numbers\":[1,2],\"name\":\"share\"}", 10_000);

@@ -1,5 +1,7 @@
 package dev.faaster.api.invoke;
 
+import java.time.Duration;
+
 /** Takes instances down: the VM destroyed, its slot freed. Fire and forget; retiring twice is harmless. */
 public interface InstanceRetirer {
 
@@ -15,7 +17,7 @@ public interface InstanceRetirer {
    *
    * @return whether all were done in time
    */
-  default boolean awaitRetirements(java.time.Duration timeout) {
+  default boolean awaitRetirements(Duration timeout) {
     return true;
   }
 }

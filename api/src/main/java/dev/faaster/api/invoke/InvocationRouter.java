@@ -36,6 +36,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -64,7 +65,7 @@ public class InvocationRouter implements ApplicationEventListener<ShutdownEvent>
   /** How long a graceful shutdown waits for the retirements it started (each a few hundred ms). */
   static final Duration SHUTDOWN_RETIREMENT_WAIT = Duration.ofSeconds(15);
 
-  private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+  private final AtomicBoolean closed = new AtomicBoolean();
 
   /** Pools are per function record and version: a deleted and re-created function starts afresh. */
   private record PoolKey(String functionId, int version) {}

@@ -11,8 +11,13 @@ import io.temporal.client.WorkflowExecutionAlreadyStarted;
 import io.temporal.client.WorkflowOptions;
 import jakarta.annotation.PreDestroy;
 import jakarta.inject.Singleton;
+import java.time.Duration;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,7 +40,7 @@ public class TemporalInstanceRetirer implements InstanceRetirer {
             return thread;
           });
 
-  private final java.util.Queue<String> started = new java.util.concurrent.ConcurrentLinkedQueue<>();
+  private final Queue<String> started = new ConcurrentLinkedQueue<>();
 
   public TemporalInstanceRetirer(WorkflowClient client) {
     this.client = client;
@@ -47,11 +52,11 @@ public class TemporalInstanceRetirer implements InstanceRetirer {
   }
 
   @Override
-  public boolean awaitRetirements(java.time.Duration timeout) {
+  public boolean awaitRetirements(Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
     try {
       starts.shutdown();
-      if (!starts.awaitTermination(timeout.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS)) {
+      if (!starts.awaitTermination(timeout.toNanos(), TimeUnit.NANOSECONDS)) {
         return false;
       }
       for (String workflowId; (workflowId = started.poll()) != null; ) {
@@ -59,13 +64,13 @@ public class TemporalInstanceRetirer implements InstanceRetirer {
         if (left <= 0) {
           return false;
         }
-        client.newUntypedWorkflowStub(workflowId).getResult(left, java.util.concurrent.TimeUnit.NANOSECONDS, Void.class);
+        client.newUntypedWorkflowStub(workflowId).getResult(left, TimeUnit.NANOSECONDS, Void.class);
       }
       return true;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return false;
-    } catch (java.util.concurrent.TimeoutException | RuntimeException e) {
+    } catch (TimeoutException | RuntimeException e) {
       log.warn("retirements not all done at shutdown ({}); they finish when a worker runs them", e.getMessage());
       return false;
     }
