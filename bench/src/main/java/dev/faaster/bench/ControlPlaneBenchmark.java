@@ -25,6 +25,7 @@ import dev.faaster.registry.SlotRepository;
 import dev.faaster.registry.TemplateRecord;
 import dev.faaster.registry.TemplateRepository;
 import dev.faaster.vm.LibvirtHypervisor;
+import dev.faaster.vm.VmSettings;
 import dev.faaster.workflows.NodeTaskQueues;
 import dev.faaster.workflows.TaskQueues;
 import dev.faaster.workflows.coldstart.ColdStartRequest;
@@ -468,7 +469,7 @@ public final class ControlPlaneBenchmark {
             .setMaxConcurrentActivityTaskPollers(settings.activityPollers())
             .setMaxConcurrentActivityExecutionSize(settings.activitySlots())
             .build());
-        CachedCodeActivities code = new CachedCodeActivities(cache);
+        CachedCodeActivities code = new CachedCodeActivities(cache, VmSettings.defaults()); // test driver: no code shares
         DirectRouteActivities routes = new DirectRouteActivities(new FaultInjection(null, null));
         node.registerActivitiesImplementations(instances, code, routes,
             new BatchInstanceActivitiesImpl(instances, runner), new BatchCodeActivitiesImpl(code, runner),

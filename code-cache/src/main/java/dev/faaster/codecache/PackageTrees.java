@@ -83,10 +83,6 @@ public final class PackageTrees {
     this.limits = limits;
   }
 
-  public Path directory() {
-    return directory;
-  }
-
   /**
    * Deletes every tree and manifest: what a crash left half done, and the complete ones too, whose
    * bytes were never fsynced. Instances still running keep their links to the files.

@@ -5,6 +5,7 @@ import dev.faaster.activities.vm.NodeRole;
 import dev.faaster.codecache.CodeUnavailableException;
 import dev.faaster.codecache.Lease;
 import dev.faaster.codecache.NodeCodeCache;
+import dev.faaster.vm.VmSettings;
 import dev.faaster.workflows.code.CodeActivities;
 import dev.faaster.workflows.code.CodeFailureTypes;
 import dev.faaster.workflows.code.CodeOnNode;
@@ -23,9 +24,12 @@ public class CachedCodeActivities implements CodeActivities {
   private static final Logger log = LoggerFactory.getLogger(CachedCodeActivities.class);
 
   private final NodeCodeCache cache;
+  // Only a node whose instances read in place (faaster.vm.share-dir set) needs packages unpacked.
+  private final boolean unpackForShares;
 
-  public CachedCodeActivities(NodeCodeCache cache) {
+  public CachedCodeActivities(NodeCodeCache cache, VmSettings vm) {
     this.cache = cache;
+    this.unpackForShares = vm.shareDir() != null;
   }
 
   @Override
@@ -51,6 +55,9 @@ public class CachedCodeActivities implements CodeActivities {
    * and sends the package inline when it can't). Milliseconds taken.
    */
   private long unpack(String instanceId, Lease lease) {
+    if (!unpackForShares) {
+      return 0;
+    }
     long started = System.nanoTime();
     try {
       cache.tree(lease);

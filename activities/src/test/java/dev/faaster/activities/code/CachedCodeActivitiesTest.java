@@ -11,6 +11,7 @@ import dev.faaster.codecache.OriginTier;
 import dev.faaster.packagestore.PackageKeys;
 import dev.faaster.packagestore.PackageStore;
 import dev.faaster.packagestore.Sha256;
+import dev.faaster.vm.VmSettings;
 import dev.faaster.workflows.code.CodeFailureTypes;
 import dev.faaster.workflows.code.CodeOnNode;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -56,7 +57,7 @@ class CachedCodeActivitiesTest implements TestPropertyProvider {
     try (NodeCodeCache cache =
         NodeCodeCache.open(L1Settings.defaults(l1), List.of(new OriginTier(store)), ActivePackages.NONE,
             new SimpleMeterRegistry(), Clock.systemUTC())) {
-      CachedCodeActivities activities = new CachedCodeActivities(cache);
+      CachedCodeActivities activities = new CachedCodeActivities(cache, VmSettings.defaults());
 
       CodeOnNode first = activities.ensureCodeOnNode("instance-1", "tenant-a", sha);
       CodeOnNode second = activities.ensureCodeOnNode("instance-2", "tenant-a", sha);
@@ -72,11 +73,27 @@ class CachedCodeActivitiesTest implements TestPropertyProvider {
   }
 
   @Test
+  void theCodeStepUnpacksThePackageOnlyOnANodeWhoseInstancesReadInPlace() throws Exception {
+    String sha = storeOrigin("echo in place " + System.nanoTime());
+    try (NodeCodeCache cache =
+        NodeCodeCache.open(L1Settings.defaults(l1), List.of(new OriginTier(store)), ActivePackages.NONE,
+            new SimpleMeterRegistry(), Clock.systemUTC())) {
+      Path tree = l1.resolve("trees").resolve(sha);
+      new CachedCodeActivities(cache, VmSettings.defaults()).ensureCodeOnNode("instance-4", "tenant-a", sha);
+      assertThat(tree).as("no code share on this node").doesNotExist();
+
+      new CachedCodeActivities(cache, VmSettings.defaults().withShareDir(l1.resolve("shares")))
+          .ensureCodeOnNode("instance-5", "tenant-a", sha);
+      assertThat(tree.resolve("bootstrap")).isRegularFile();
+    }
+  }
+
+  @Test
   void aPackageNoTierHoldsIsACodeUnavailableFailureNamingTheTiers() throws Exception {
     try (NodeCodeCache cache =
         NodeCodeCache.open(L1Settings.defaults(l1), List.of(new OriginTier(store)), ActivePackages.NONE,
             new SimpleMeterRegistry(), Clock.systemUTC())) {
-      CachedCodeActivities activities = new CachedCodeActivities(cache);
+      CachedCodeActivities activities = new CachedCodeActivities(cache, VmSettings.defaults());
       assertThatThrownBy(() -> activities.ensureCodeOnNode("instance-3", "tenant-a", "0".repeat(64)))
           .isInstanceOfSatisfying(ApplicationFailure.class, f -> {
             assertThat(f.getType()).isEqualTo(CodeFailureTypes.CODE_UNAVAILABLE);
