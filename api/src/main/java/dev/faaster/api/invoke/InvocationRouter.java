@@ -297,6 +297,8 @@ public class InvocationRouter implements ApplicationEventListener<ShutdownEvent>
             return;
           }
           boolean pooled = pool.ready(instance, result, clock.instant());
+          // The waiting invocation goes first: the bookkeeping below is off its path.
+          instance.ready.complete(result);
           try {
             lease.started(instance.id, result.nodeId());
           } catch (RuntimeException e) {
@@ -317,7 +319,6 @@ public class InvocationRouter implements ApplicationEventListener<ShutdownEvent>
               .addKeyValue("instance", instance.id)
               .addKeyValue("node", result.nodeId())
               .log();
-          instance.ready.complete(result);
           if (!pooled) {
             // Retired while starting (its function was deleted): take it down now that it exists.
             retireStarted(instance, "function-deleted");
