@@ -3,8 +3,12 @@ package dev.faaster.api;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.faaster.api.TestApi.TenantAccess;
+import dev.faaster.api.auth.BearerTokenFilter;
+import dev.faaster.api.auth.Tokens;
 import dev.faaster.api.error.ApiError;
 import dev.faaster.api.error.ErrorCode;
+import dev.faaster.registry.ApiToken;
+import dev.faaster.registry.ApiTokenRepository;
 import io.micronaut.context.annotation.Property;
 import io.micronaut.http.HttpHeaders;
 import io.micronaut.http.HttpRequest;
@@ -36,6 +40,8 @@ class AuthenticationTest {
   @Inject @Client("/") HttpClient client;
   @Inject JsonMapper json;
   @Inject Inventory inventory;
+  @Inject ApiTokenRepository tokens;
+  @Inject BearerTokenFilter filter;
 
   TestApi api;
   TenantAccess tenant;
@@ -76,6 +82,21 @@ class AuthenticationTest {
     Reply reply = api.get("fst_" + "A".repeat(43), "/v1/functions");
 
     assertUnauthenticated(reply);
+  }
+
+  @Test
+  void aValidTokenIsRememberedUntilForgotten() {
+    TenantAccess other = api.newTenant("remembered");
+    assertThat(api.get(other.token(), "/v1/functions").status()).isEqualTo(200);
+    String hash = Tokens.hash(other.token());
+    ApiToken row = tokens.findByTokenHash(hash).orElseThrow();
+
+    // Without its row the token still works from memory (no database read per request) ...
+    tokens.delete(row);
+    assertThat(api.get(other.token(), "/v1/functions").status()).as("remembered").isEqualTo(200);
+    // ... until it is forgotten, as a revocation would.
+    filter.forget(hash);
+    assertUnauthenticated(api.get(other.token(), "/v1/functions"));
   }
 
   @Test

@@ -1,5 +1,7 @@
 package dev.faaster.api.auth;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.faaster.api.error.ApiError;
 import dev.faaster.api.error.ErrorCode;
 import dev.faaster.registry.ApiToken;
@@ -17,6 +19,7 @@ import io.micronaut.context.propagation.slf4j.MdcPropagationContext;
 import io.micronaut.core.propagation.MutablePropagatedContext;
 import io.micronaut.http.HttpAttributes;
 import io.micronaut.web.router.RouteMatch;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -25,6 +28,11 @@ import java.util.Optional;
  * Authenticates every /v1 request by its bearer token and attaches the {@link Caller}. Hand-written
  * rather than micronaut-security: one token type, one database lookup, and errors in the API's own
  * format; the library's token validators are reactive and would need the lookup offloaded anyway.
+ *
+ * <p>Valid tokens are remembered for {@link #REMEMBERED_FOR}, so a warm invocation reads no
+ * database for its caller. Tokens can't be revoked today; a revocation would have to {@link
+ * #forget} its token here (and other processes would honour it until their entry expires).
+ * Unknown tokens are not remembered: a new token works at once, and guessing fills no cache.
  */
 @ServerFilter("/v1/**")
 public class BearerTokenFilter {
@@ -32,10 +40,21 @@ public class BearerTokenFilter {
   public static final String CALLER_ATTRIBUTE = "faaster.caller";
   private static final String BEARER = "Bearer ";
 
+  /** How long a valid token is taken on trust without reading it again. */
+  static final Duration REMEMBERED_FOR = Duration.ofSeconds(30);
+
   private final ApiTokenRepository tokens;
+  /** Valid tokens by their hash. */
+  private final Cache<String, ApiToken> valid =
+      Caffeine.newBuilder().expireAfterWrite(REMEMBERED_FOR).maximumSize(10_000).build();
 
   public BearerTokenFilter(ApiTokenRepository tokens) {
     this.tokens = tokens;
+  }
+
+  /** Drops a remembered token: the next request with it reads the database. */
+  public void forget(String tokenHash) {
+    valid.invalidate(tokenHash);
   }
 
   @RequestFilter
@@ -47,7 +66,7 @@ public class BearerTokenFilter {
       return unauthenticated("Send an API token as 'Authorization: Bearer <token>'.");
     }
     String secret = header.substring(BEARER.length()).trim();
-    Optional<ApiToken> token = secret.isEmpty() ? Optional.empty() : tokens.findByTokenHash(Tokens.hash(secret));
+    Optional<ApiToken> token = secret.isEmpty() ? Optional.empty() : lookup(Tokens.hash(secret));
     if (token.isEmpty()) {
       return unauthenticated("The API token is not valid.");
     }
@@ -61,6 +80,16 @@ public class BearerTokenFilter {
     functionOf(request).ifPresent(name -> logContext.put("function", name));
     propagated.add(new MdcPropagationContext(logContext));
     return null;
+  }
+
+  private Optional<ApiToken> lookup(String hash) {
+    ApiToken known = valid.getIfPresent(hash);
+    if (known != null) {
+      return Optional.of(known);
+    }
+    Optional<ApiToken> found = tokens.findByTokenHash(hash);
+    found.ifPresent(t -> valid.put(hash, t));
+    return found;
   }
 
   /** The {name} path variable of /v1/functions/{name}/..., if the route has one. */
