@@ -45,9 +45,11 @@ type Python struct {
 // NewPython returns the python3 runtime (not started).
 func NewPython(interpreter, script string) *Python {
 	return &Python{
-		Interpreter:  interpreter,
-		Script:       script,
-		Args:         []string{"-I", "-S", "-u"},
+		Interpreter: interpreter,
+		Script:      script,
+		// -B: a function's code is read in place from a read-only share; trying to write its
+		// bytecode there costs a refused file-system round trip per module, for nothing.
+		Args:         []string{"-I", "-S", "-u", "-B"},
 		Env:          BaseEnv,
 		StartTimeout: 60 * time.Second,
 		LoadTimeout:  60 * time.Second,
