@@ -57,6 +57,11 @@ public final class PlatformUnderTest implements AutoCloseable {
     return context;
   }
 
+  /** The API's base URI (http://127.0.0.1:PORT/). */
+  public URI base() {
+    return base;
+  }
+
   public String adminToken() {
     return adminToken;
   }
