@@ -6,7 +6,7 @@
 # store), runs the whole platform in-process (api, worker, node on qemu:///system) and writes
 # bench/results/coldstart.json. FAASTER_BENCH_RESTORE_RUNS (20), FAASTER_BENCH_BOOT_RUNS (10),
 # FAASTER_BENCH_WARM_PER_COLD (10), FAASTER_BENCH_WARM_RUNS (200 back to back on a quiet node, after
-# at most FAASTER_BENCH_WARM_WARMUP (4000) unmeasured ones to warm the JIT up),
+# FAASTER_BENCH_WARM_WARMUP (3000) unmeasured ones that warm the server's JIT up),
 # FAASTER_BENCH_CONTROL_PLANE=false skips the 10,000 instances.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

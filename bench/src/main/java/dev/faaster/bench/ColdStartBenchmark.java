@@ -53,12 +53,12 @@ public final class ColdStartBenchmark {
   private static final List<String> LIVE_STATES = List.of(InstanceRecord.STARTING, InstanceRecord.READY);
   private static final String[] STAGES = {"schedule", "vm", "code", "network", "load", "total"};
   /**
-   * Unmeasured warm invocations before the back-to-back series, at most: the server's JIT compiles
-   * the invocation path over a few thousand requests (500: python3 p50 5.4 ms; 3,000: 4.6 ms).
+   * Unmeasured warm invocations before the back-to-back series: the server's JIT compiles the
+   * invocation path over a few thousand requests (500: python3 p50 5.4-5.7 ms; 3,000: 4.6 ms).
+   * Fixed, as JMH's warm-up iterations: stopping when a batch is no faster than the last stopped
+   * after 500 on a noisy run.
    */
-  private static final int JIT_WARMUP_MAX = intEnv("FAASTER_BENCH_WARM_WARMUP", 4000);
-  /** Warm-up goes in batches of this many, until a batch's p50 is no longer 5% below the last one's. */
-  private static final int JIT_WARMUP_BATCH = 250;
+  private static final int JIT_WARMUP = intEnv("FAASTER_BENCH_WARM_WARMUP", 3000);
 
   public static void main(String[] args) throws Exception {
     String temporal = System.getenv().getOrDefault("FAASTER_BENCH_TEMPORAL_ADDRESS", "127.0.0.1:7253");
@@ -106,8 +106,7 @@ public final class ColdStartBenchmark {
         .parameter("keep_alive", "1s")
         .parameter("boundary", "HTTP request sent -> whole answer read, by curl (its time_total) on 127.0.0.1,"
             + " one keep-alive connection per series")
-        .parameter("warm_jit_warmup", "batches of " + JIT_WARMUP_BATCH + " until a batch's p50 is no longer 5% below"
-            + " the previous one's, at most " + JIT_WARMUP_MAX);
+        .parameter("warm_jit_warmup_requests", JIT_WARMUP);
     Map<String, Object> summary = new LinkedHashMap<>();
     JsonMapper json;
     try (PlatformUnderTest platform = new PlatformUnderTest(data, temporal, "api,worker,node", node)) {
@@ -151,13 +150,12 @@ public final class ColdStartBenchmark {
         }
         bench.backToBack(restoreFn, warm, steadyWarmRuns);
         System.out.printf("  %s: %d warm back to back (after %d to warm the JIT up), p50 %.2f ms%n", runtime,
-            warm.millis.size(), warm.warmup, warm.p50());
+            warm.millis.size(), JIT_WARMUP, warm.p50());
         figures.put("restore_cold_start_ms", restore.summary());
         figures.put("restore_on_path_cold_start_ms", restoreOnPath.summary());
         figures.put("restore_activity_per_step_cold_start_ms", restorePerStep.summary());
         figures.put("boot_cold_start_ms", boot.summary());
         figures.put("warm_ms", Percentiles.summary(warm.millis));
-        figures.put("warm_jit_warmup_requests", warm.warmup);
         figures.put("warm_after_cold_ms", Percentiles.summary(warmAfterCold.millis));
         figures.put("boot_to_restore_ratio_p50", Percentiles.round(boot.p50() / restore.p50()));
         report.figure(runtime, figures);
@@ -218,8 +216,6 @@ public final class ColdStartBenchmark {
   static final class Series {
     final List<Double> millis = new ArrayList<>();
     final Map<String, List<Double>> stages = new LinkedHashMap<>();
-    /** For a warm series: how many unmeasured requests warmed the server's JIT up first. */
-    int warmup;
 
     void add(double ms, Map<String, Double> stageMillis) {
       millis.add(ms);
@@ -356,20 +352,8 @@ public final class ColdStartBenchmark {
         check(fn, invoke(fn, "\"settle\""));
         Thread.sleep(250);
       }
-      // A server that has run a while has compiled its invocation path; this one is warmed up
-      // until it stops getting faster (as JMH's warm-up iterations). Not measured.
-      int warmup = 0;
-      double last = Double.MAX_VALUE;
-      while (warmup < JIT_WARMUP_MAX) {
-        Series batch = new Series();
-        curl(fn, JIT_WARMUP_BATCH).forEach(a -> batch.add(a.millis(), Map.of()));
-        warmup += JIT_WARMUP_BATCH;
-        if (batch.p50() > 0.95 * last) {
-          break;
-        }
-        last = batch.p50();
-      }
-      warm.warmup = warmup;
+      // A server that has run a while has compiled its invocation path. Not measured.
+      curl(fn, JIT_WARMUP);
       for (CurlLoop.Answer a : curl(fn, runs)) {
         if (!a.cold()) {
           warm.add(a.millis(), Map.of());
