@@ -19,6 +19,8 @@ PACKAGES=(
   busybox-static           # guest initramfs
   iproute2                 # ip, for taps and bridges of the net proxy
   curl                     # health probes in ./faaster
+  zip                      # the README tour (and ./faaster test's run of it) packs functions with it
+  python3                  # ... and reads JSON fields with it
   ca-certificates
 )
 
