@@ -329,11 +329,7 @@ public final class ColdStartBenchmark {
         return;
       }
       cold.add(first.millis(), stagesOf(first.serverTiming()));
-      for (CurlLoop.Answer a : answers.subList(1, answers.size())) {
-        if (!a.cold()) {
-          warm.add(a.millis(), Map.of());
-        }
-      }
+      addWarm(warm, answers.subList(1, answers.size()));
     }
 
     /**
@@ -354,8 +350,13 @@ public final class ColdStartBenchmark {
       }
       // A server that has run a while has compiled its invocation path. Not measured.
       curl(fn, JIT_WARMUP);
-      for (CurlLoop.Answer a : curl(fn, runs)) {
-        if (!a.cold()) {
+      addWarm(warm, curl(fn, runs));
+    }
+
+    /** The answers that came from a warm instance, into {@code warm} (none when it is null). */
+    private static void addWarm(Series warm, List<CurlLoop.Answer> answers) {
+      for (CurlLoop.Answer a : answers) {
+        if (warm != null && !a.cold()) {
           warm.add(a.millis(), Map.of());
         }
       }

@@ -105,12 +105,8 @@ public final class PackageTrees {
     }
   }
 
-  /** Whether the package's tree is unpacked. */
+  /** Whether the package's tree is unpacked (with its manifest: only then is it served). */
   public boolean contains(String sha256) {
-    return complete(sha256);
-  }
-
-  private boolean complete(String sha256) {
     return Files.isDirectory(treeOf(sha256)) && Files.isRegularFile(manifestOf(sha256));
   }
 
@@ -161,7 +157,7 @@ public final class PackageTrees {
       }
       Path file = tree.resolve(f[2]);
       try {
-        if (Files.size(file) != Long.parseLong(f[1]) || !f[0].equals(hashOf(file))) {
+        if (Files.size(file) != Long.parseLong(f[1]) || !f[0].equals(Sha256.hex(file))) {
           return f[2] + " changed";
         }
       } catch (IOException | NumberFormatException e) {
@@ -169,17 +165,6 @@ public final class PackageTrees {
       }
     }
     return null;
-  }
-
-  private static String hashOf(Path file) throws IOException {
-    MessageDigest digest = Sha256.newDigest();
-    try (InputStream in = Files.newInputStream(file)) {
-      byte[] buffer = new byte[64 * 1024];
-      for (int n; (n = in.read(buffer)) != -1; ) {
-        digest.update(buffer, 0, n);
-      }
-    }
-    return Sha256.hex(digest);
   }
 
   /**
@@ -190,7 +175,7 @@ public final class PackageTrees {
    */
   public Path tree(String sha256, Path zip) throws IOException {
     Path tree = treeOf(sha256);
-    if (complete(sha256)) {
+    if (contains(sha256)) {
       return tree;
     }
     String refusal = refused.get(sha256);
@@ -203,7 +188,7 @@ public final class PackageTrees {
       return join(running);
     }
     try {
-      mine.complete(complete(sha256) ? tree : unpack(sha256, zip, tree));
+      mine.complete(contains(sha256) ? tree : unpack(sha256, zip, tree));
     } catch (ZipException e) {
       refused.put(sha256, "package " + sha256 + " can't be unpacked: " + e.getMessage());
       mine.completeExceptionally(e);

@@ -1,5 +1,9 @@
 package dev.faaster.packagestore;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
@@ -24,6 +28,18 @@ public final class Sha256 {
   public static String hex(byte[] bytes) {
     MessageDigest digest = newDigest();
     digest.update(bytes);
+    return hex(digest);
+  }
+
+  /** The sha256 of a file's bytes, read in 64 KiB blocks. */
+  public static String hex(Path file) throws IOException {
+    MessageDigest digest = newDigest();
+    try (InputStream in = Files.newInputStream(file)) {
+      byte[] buffer = new byte[64 * 1024];
+      for (int n; (n = in.read(buffer)) != -1; ) {
+        digest.update(buffer, 0, n);
+      }
+    }
     return hex(digest);
   }
 }

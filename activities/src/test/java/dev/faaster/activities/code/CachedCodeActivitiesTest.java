@@ -51,12 +51,16 @@ class CachedCodeActivitiesTest implements TestPropertyProvider {
     return sha;
   }
 
+  /** The node's cache over a fresh L1 with the origin as its only tier. */
+  private NodeCodeCache openCache() throws Exception {
+    return NodeCodeCache.open(L1Settings.defaults(l1), List.of(new OriginTier(store)), ActivePackages.NONE,
+        new SimpleMeterRegistry(), Clock.systemUTC());
+  }
+
   @Test
   void theFirstInstanceFetchesFromTheOriginTheNextHitsL1AndReadsTheSameFile() throws Exception {
     String sha = storeOrigin("echo code " + System.nanoTime());
-    try (NodeCodeCache cache =
-        NodeCodeCache.open(L1Settings.defaults(l1), List.of(new OriginTier(store)), ActivePackages.NONE,
-            new SimpleMeterRegistry(), Clock.systemUTC())) {
+    try (NodeCodeCache cache = openCache()) {
       CachedCodeActivities activities = new CachedCodeActivities(cache, VmSettings.defaults());
 
       CodeOnNode first = activities.ensureCodeOnNode("instance-1", "tenant-a", sha);
@@ -75,9 +79,7 @@ class CachedCodeActivitiesTest implements TestPropertyProvider {
   @Test
   void theCodeStepUnpacksThePackageOnlyOnANodeWhoseInstancesReadInPlace() throws Exception {
     String sha = storeOrigin("echo in place " + System.nanoTime());
-    try (NodeCodeCache cache =
-        NodeCodeCache.open(L1Settings.defaults(l1), List.of(new OriginTier(store)), ActivePackages.NONE,
-            new SimpleMeterRegistry(), Clock.systemUTC())) {
+    try (NodeCodeCache cache = openCache()) {
       Path tree = l1.resolve("trees").resolve(sha);
       new CachedCodeActivities(cache, VmSettings.defaults()).ensureCodeOnNode("instance-4", "tenant-a", sha);
       assertThat(tree).as("no code share on this node").doesNotExist();
@@ -90,9 +92,7 @@ class CachedCodeActivitiesTest implements TestPropertyProvider {
 
   @Test
   void aPackageNoTierHoldsIsACodeUnavailableFailureNamingTheTiers() throws Exception {
-    try (NodeCodeCache cache =
-        NodeCodeCache.open(L1Settings.defaults(l1), List.of(new OriginTier(store)), ActivePackages.NONE,
-            new SimpleMeterRegistry(), Clock.systemUTC())) {
+    try (NodeCodeCache cache = openCache()) {
       CachedCodeActivities activities = new CachedCodeActivities(cache, VmSettings.defaults());
       assertThatThrownBy(() -> activities.ensureCodeOnNode("instance-3", "tenant-a", "0".repeat(64)))
           .isInstanceOfSatisfying(ApplicationFailure.class, f -> {

@@ -82,14 +82,9 @@ public class BearerTokenFilter {
     return null;
   }
 
+  /** A loader's null (an unknown token) is not cached. */
   private Optional<ApiToken> lookup(String hash) {
-    ApiToken known = valid.getIfPresent(hash);
-    if (known != null) {
-      return Optional.of(known);
-    }
-    Optional<ApiToken> found = tokens.findByTokenHash(hash);
-    found.ifPresent(t -> valid.put(hash, t));
-    return found;
+    return Optional.ofNullable(valid.get(hash, h -> tokens.findByTokenHash(h).orElse(null)));
   }
 
   /** The {name} path variable of /v1/functions/{name}/..., if the route has one. */
