@@ -1,22 +1,19 @@
 package dev.faaster.bench;
 
+import dev.faaster.vm.Accelerator;
 import dev.faaster.vm.AcceleratorDetector;
 import dev.faaster.vm.AgentClient;
 import dev.faaster.vm.AgentMessages;
 import dev.faaster.vm.AgentReadiness;
 import dev.faaster.vm.CloneFactory;
-import dev.faaster.vm.DomainPaths;
 import dev.faaster.vm.DomainRef;
-import dev.faaster.vm.DomainXml;
 import dev.faaster.vm.GuestImage;
 import dev.faaster.vm.Instance;
 import dev.faaster.vm.LibvirtHypervisor;
 import dev.faaster.vm.Pss;
+import dev.faaster.vm.Qmp;
 import dev.faaster.vm.TemplateBuilder;
 import dev.faaster.vm.TemplateImage;
-import dev.faaster.vm.VmDefinition;
-import dev.faaster.vm.VmIdentity;
-import dev.faaster.vm.VmRole;
 import dev.faaster.vm.VmSettings;
 import io.micronaut.json.JsonMapper;
 import java.io.IOException;
@@ -63,13 +60,14 @@ public final class VmBenchmark {
   static final String PREFIX = "bench-faaster-";
   /** A run whose domain died (e.g. destroyed from outside) is retried at most this often in all. */
   static final int MAX_FAILED_RUNS = 5;
-  static final String BOOT_PREFIX = PREFIX + "b-";
 
   private final LibvirtHypervisor hv;
   private final VmSettings settings;
   private final AgentReadiness agent = new AgentReadiness();
   private final TemplateBuilder builder;
   private final CloneFactory clones;
+  /** Whether clones run under TCG: then each restore also reports the guest code it translated. */
+  private boolean translates;
   private final List<TemplateImage> templates = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final AtomicBoolean cleanedUp = new AtomicBoolean();
   private final List<String> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -174,13 +172,14 @@ public final class VmBenchmark {
     // falls on both sides of the ratio alike. Runtimes alternate within a round.
     Map<String, List<Double>> boot = new LinkedHashMap<>();
     Map<String, List<Double>> bootCreate = new LinkedHashMap<>();
-    Map<String, List<Double>> restore = new LinkedHashMap<>();
-    Map<String, List<Double>> loaded = new LinkedHashMap<>();
-    Map<String, List<Double>> precreate = new LinkedHashMap<>();
-    Map<String, List<Double>> destroy = new LinkedHashMap<>();
+    Map<String, RestoreSeries> restores = new LinkedHashMap<>();
+    for (TemplateImage t : templates) {
+      restores.put(t.runtime(), new RestoreSeries());
+    }
+    translates = acc.accelerator() == Accelerator.TCG;
     for (int w = 0; w < restoreWarmup; w++) {
       for (TemplateImage t : templates) {
-        restoreOnce(t, settleMs, "warm-up " + (w + 1) + "/" + restoreWarmup, null, null, null, null);
+        restoreOnce(t, settleMs, "warm-up " + (w + 1) + "/" + restoreWarmup, null);
       }
     }
     int rounds = Math.max(1, bootRuns);
@@ -191,7 +190,7 @@ public final class VmBenchmark {
           GuestImage image = images.get(k);
           TemplateImage t = templates.get(k);
           int run = i + 1;
-          double[] r = retrying("boot " + run + " " + image.runtime(), () -> bootOnce(image, t));
+          double[] r = retrying("boot " + run + " " + image.runtime(), () -> bootOnce(t));
           boot.computeIfAbsent(image.runtime(), x -> new ArrayList<>()).add(r[1]);
           bootCreate.computeIfAbsent(image.runtime(), x -> new ArrayList<>()).add(r[0]);
           System.out.printf("  boot %2d/%d %-8s create %6.0f ms, agent READY %8.0f ms after create%n", run, bootRuns,
@@ -201,8 +200,7 @@ public final class VmBenchmark {
       int until = (int) ((long) restoreRuns * (i + 1) / rounds);
       for (; restored < until; restored++) {
         for (TemplateImage t : templates) {
-          restoreOnce(t, settleMs, (restored + 1) + "/" + restoreRuns, list(restore, t), list(loaded, t),
-              list(precreate, t), list(destroy, t));
+          restoreOnce(t, settleMs, (restored + 1) + "/" + restoreRuns, restores.get(t.runtime()));
         }
       }
     }
@@ -239,6 +237,9 @@ public final class VmBenchmark {
         .parameter("restore", "clone pre-created (QEMU started, -incoming defer, x-ignore-shared, listening) then"
             + " CloneFactory.restore: clock from restore() called -> agent READY with runtimeReady; pre-create"
             + " reported apart (off the cold path)")
+        .parameter("tcgBlocks", "under TCG, x-query-jit's TB count of the clone's QEMU queried right after restore()"
+            + " returned: the guest code it translated for its first answer (a new QEMU starts with none), plus"
+            + " what the guest ran in the millisecond or so until the query")
         .parameter("pssRuntime", pssRuntime)
         .parameter("pssCounts", pssCounts)
         .parameter("loadAverageBefore", loadBefore)
@@ -253,13 +254,17 @@ public final class VmBenchmark {
       Map<String, Object> f = new LinkedHashMap<>();
       f.put("boot_to_agent_ms", Percentiles.summary(boot.get(rt)));
       f.put("boot_domain_create_ms", Percentiles.summary(bootCreate.get(rt)));
-      f.put("restore_to_agent_ms", Percentiles.summary(restore.get(rt)));
-      f.put("restore_state_loaded_ms", Percentiles.summary(loaded.get(rt)));
-      f.put("precreate_ms", Percentiles.summary(precreate.get(rt)));
-      f.put("destroy_ms", Percentiles.summary(destroy.get(rt)));
+      RestoreSeries r = restores.get(rt);
+      f.put("restore_to_agent_ms", Percentiles.summary(r.toAgent));
+      f.put("restore_state_loaded_ms", Percentiles.summary(r.loaded));
+      if (translates) {
+        f.put("restore_tcg_blocks_to_agent", Percentiles.summary(r.translatedBlocks));
+      }
+      f.put("precreate_ms", Percentiles.summary(r.precreate));
+      f.put("destroy_ms", Percentiles.summary(r.destroy));
       f.put("boot_to_restore_ratio_p50",
-          Percentiles.round(Percentiles.percentile(boot.get(rt), 50) / Percentiles.percentile(restore.get(rt), 50)));
-      f.put("restore_to_agent_raw_ms", restore.get(rt));
+          Percentiles.round(Percentiles.percentile(boot.get(rt), 50) / Percentiles.percentile(r.toAgent, 50)));
+      f.put("restore_to_agent_raw_ms", r.toAgent);
       f.put("boot_to_agent_raw_ms", boot.get(rt));
       perRuntime.put(rt, f);
     }
@@ -274,11 +279,16 @@ public final class VmBenchmark {
     for (TemplateImage t : templates) {
       String rt = t.runtime();
       print(rt + ": boot to agent", boot.get(rt));
-      print(rt + ": restore to agent", restore.get(rt));
-      print(rt + ":   state loaded", loaded.get(rt));
-      print(rt + ":   pre-create (off path)", precreate.get(rt));
+      RestoreSeries r = restores.get(rt);
+      print(rt + ": restore to agent", r.toAgent);
+      print(rt + ":   state loaded", r.loaded);
+      print(rt + ":   pre-create (off path)", r.precreate);
       System.out.printf("  %-34s %10.1f%n", rt + ": boot / restore (p50)",
-          Percentiles.percentile(boot.get(rt), 50) / Percentiles.percentile(restore.get(rt), 50));
+          Percentiles.percentile(boot.get(rt), 50) / Percentiles.percentile(r.toAgent, 50));
+      if (translates) {
+        System.out.printf("  %-34s %10.0f %10.0f%n", rt + ":   TCG blocks to agent", Percentiles.percentile(
+            r.translatedBlocks, 50), Percentiles.percentile(r.translatedBlocks, 99));
+      }
     }
     System.out.printf("  PSS, %s clones of one %d MiB template:%n", pssRuntime, settings.memoryMiB());
     System.out.printf("  %12s %14s %16s%n", "instances", "total MiB", "per instance MiB");
@@ -302,14 +312,24 @@ public final class VmBenchmark {
     return (int) hv.list("").stream().filter(d -> d.active() && !d.name().startsWith(PREFIX)).count();
   }
 
+  /** One runtime's restore figures, in run order. */
+  private static final class RestoreSeries {
+    final List<Double> toAgent = new ArrayList<>();
+    final List<Double> loaded = new ArrayList<>();
+    final List<Double> translatedBlocks = new ArrayList<>();
+    final List<Double> precreate = new ArrayList<>();
+    final List<Double> destroy = new ArrayList<>();
+  }
+
   /**
    * Pre-creates one clone (timed: off the cold path), lets it wait {@code settleMs}, restores it
-   * (timed: the cold path), asks its agent once more which runtime it runs, destroys it (timed).
-   * Null lists: a warm-up run, printed but not recorded.
+   * (timed: the cold path), under TCG reads how many blocks of guest code its QEMU translated for
+   * that first answer, asks its agent once more which runtime it runs, destroys it (timed). A null
+   * series: a warm-up run, printed but not recorded.
    */
-  private void restoreOnce(TemplateImage t, long settleMs, String label, List<Double> restoreMs, List<Double> loadedMs,
-      List<Double> precreateMs, List<Double> destroyMs) throws Exception {
+  private void restoreOnce(TemplateImage t, long settleMs, String label, RestoreSeries series) throws Exception {
     double[] pre = new double[1];
+    long[] blocks = {-1};
     Instance inst = retrying("restore " + label + " " + t.runtime(), () -> {
       long p0 = System.nanoTime();
       clones.prewarm(t, 1);
@@ -317,6 +337,9 @@ public final class VmBenchmark {
       Thread.sleep(settleMs); // a pooled clone waits a while before it is used
       Instance restored = clones.restore(t);
       try {
+        if (translates) { // before anything else runs in the guest
+          blocks[0] = new Qmp(hv, restored.name()).translatedBlocks().orElse(-1);
+        }
         verifyRuntime(restored, t.runtime());
       } catch (RuntimeException e) {
         clones.destroy(restored.name());
@@ -331,64 +354,31 @@ public final class VmBenchmark {
     if (!tm.pooled()) {
       throw new IllegalStateException("restore did not take the pre-created clone");
     }
-    if (restoreMs != null) {
-      restoreMs.add(millis(tm.agentAnswered()));
-      loadedMs.add(millis(tm.loaded()));
-      precreateMs.add(pre[0]);
-      destroyMs.add(destroyed);
+    if (series != null) {
+      series.toAgent.add(millis(tm.agentAnswered()));
+      series.loaded.add(millis(tm.loaded()));
+      if (blocks[0] >= 0) {
+        series.translatedBlocks.add((double) blocks[0]);
+      }
+      series.precreate.add(pre[0]);
+      series.destroy.add(destroyed);
     }
-    System.out.printf("  restore %s %-8s pre-create %5.0f ms | state loaded %5.1f ms, agent READY %6.1f ms"
-        + " | destroy %4.0f ms%n", label, t.runtime(), pre[0], millis(tm.loaded()), millis(tm.agentAnswered()), destroyed);
-  }
-
-  private static List<Double> list(Map<String, List<Double>> byRuntime, TemplateImage t) {
-    return byRuntime.computeIfAbsent(t.runtime(), x -> new ArrayList<>());
-  }
-
-  /** One fresh boot; returns {create ms, create-to-agent ms}. */
-  private double[] bootOnce(GuestImage image, TemplateImage t) throws InterruptedException {
-    VmIdentity id = VmIdentity.random(BOOT_PREFIX);
-    DomainPaths paths = DomainPaths.of(settings.runDir(), id.name());
-    // The template's definition (same devices, pinned machine), minus the file-backed RAM.
-    VmDefinition def = t.definition();
-    String xml = withoutQemuCommandline(DomainXml.render(def, VmRole.TEMPLATE, id, paths));
-    try {
-      long t0 = System.nanoTime();
-      hv.create(xml);
-      long created = System.nanoTime();
-      awaitAgentWhileAlive(id.name(), paths.agentSocket(), t0 + settings.bootTimeout().toNanos());
-      long answered = System.nanoTime();
-      return new double[] {ms(created - t0), ms(answered - t0)};
-    } finally {
-      clones.destroy(id.name()); // also deletes its socket and console files
-    }
+    System.out.printf("  restore %s %-8s pre-create %5.0f ms | state loaded %5.1f ms, agent READY %6.1f ms%s"
+        + " | destroy %4.0f ms%n", label, t.runtime(), pre[0], millis(tm.loaded()), millis(tm.agentAnswered()),
+        blocks[0] >= 0 ? String.format(" (%d TCG blocks)", blocks[0]) : "", destroyed);
   }
 
   /**
-   * Waits for the agent in slices, checking between them that the domain still runs: a domain
-   * destroyed from outside fails at once instead of after the whole boot timeout.
+   * One fresh boot through {@link CloneFactory#boot} (the template's devices, code share included,
+   * kernel and pinned machine; plain anonymous RAM); returns {create ms, create-to-agent ms}.
    */
-  private void awaitAgentWhileAlive(String name, Path socket, long deadline) throws InterruptedException {
-    while (true) {
-      long left = deadline - System.nanoTime();
-      try {
-        agent.awaitAnswer(socket, Duration.ofNanos(Math.max(1_000_000, Math.min(left, 3_000_000_000L))));
-        return;
-      } catch (dev.faaster.vm.AgentException e) {
-        if (!hv.isAlive(name) || hv.list(name).isEmpty()) {
-          throw new DomainGone(name + " is gone (destroyed from outside?) before its agent answered");
-        }
-        if (System.nanoTime() - deadline >= 0) {
-          throw e;
-        }
-      }
-    }
-  }
-
-  /** The domain a run measured disappeared under it. */
-  static final class DomainGone extends RuntimeException {
-    DomainGone(String message) {
-      super(message);
+  private double[] bootOnce(TemplateImage t) {
+    Instance booted = clones.boot(t);
+    try {
+      Instance.Timings tm = booted.timings();
+      return new double[] {millis(tm.processStart()), millis(tm.agentAnswered())};
+    } finally {
+      clones.destroy(booted.name()); // also deletes its socket, console and share
     }
   }
 
@@ -416,15 +406,6 @@ public final class VmBenchmark {
         }
       }
     }
-  }
-
-  static String withoutQemuCommandline(String xml) {
-    int a = xml.indexOf("  <qemu:commandline>");
-    int b = xml.indexOf("</qemu:commandline>\n");
-    if (a < 0 || b < 0) {
-      throw new IllegalStateException("domain XML has no qemu:commandline block to remove");
-    }
-    return xml.substring(0, a) + xml.substring(b + "</qemu:commandline>\n".length());
   }
 
   private Map<String, Object> pssWith(TemplateImage t, int n, long settleMs) throws Exception {

@@ -4,6 +4,9 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.OptionalLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The QMP commands the template and clone paths use, sent through libvirt's monitor passthrough
@@ -13,6 +16,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 public final class Qmp {
 
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Pattern TB_COUNT = Pattern.compile("(?m)^TB count\\s+(\\d+)$");
 
   private final Hypervisor hypervisor;
   private final String domain;
@@ -62,6 +66,18 @@ public final class Qmp {
   public MigrationStatus queryMigrate() {
     JsonNode r = execute("query-migrate", null);
     return new MigrationStatus(r.path("status").asText("none"), r.path("error-desc").asText(null));
+  }
+
+  /**
+   * How many blocks of guest code this QEMU process has translated so far (TCG's "TB count" in
+   * {@code x-query-jit}). A new process starts with none, so right after a clone's first answer it
+   * is the guest code that answer took: under TCG, translating it is most of a restore's time.
+   * Empty when QEMU reports no count; an error reply (e.g. under KVM, which translates nothing)
+   * throws.
+   */
+  public OptionalLong translatedBlocks() {
+    Matcher m = TB_COUNT.matcher(execute("x-query-jit", null).path("human-readable-text").asText(""));
+    return m.find() ? OptionalLong.of(Long.parseLong(m.group(1))) : OptionalLong.empty();
   }
 
   /**
