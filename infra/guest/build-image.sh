@@ -43,7 +43,9 @@ IMAGES="$DATA/images"
 # the agent mounts after a restore (loaded at boot, so templates hold the bound driver).
 MODULES=(virtio_pci virtio_console virtio_net virtio-rng 9p 9pnet_virtio)
 # Kernel command line the host should boot this image with (recorded in the manifest).
-CMDLINE="console=ttyS0 quiet panic=-1 nowatchdog tsc=reliable no_timer_check 8250.nr_uarts=1 i8042.noaux i8042.nokbd i8042.nopnp cryptomgr.notests"
+# psi=0: pressure-stall accounting runs on every context switch and nothing in the guest reads
+# it; under TCG a restored clone translates every kernel path it takes before its first answer.
+CMDLINE="console=ttyS0 quiet panic=-1 nowatchdog tsc=reliable no_timer_check 8250.nr_uarts=1 i8042.noaux i8042.nokbd i8042.nopnp cryptomgr.notests psi=0"
 MEMORY_MIB=128
 
 # python3: stdlib modules added to libpython3.11-minimal's (from libpython3.11-stdlib), and
