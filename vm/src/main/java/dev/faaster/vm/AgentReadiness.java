@@ -27,14 +27,7 @@ public final class AgentReadiness implements AgentProbe {
       AgentClient c = null;
       try {
         c = AgentClient.connect(agentSocket, left(deadline));
-        AgentMessages.Status st = c.awaitReady(left(deadline));
-        while (!st.runtimeReady()) {
-          if (System.nanoTime() - deadline >= 0) {
-            throw new AgentException("agent answers but its runtime " + st.runtime() + " is not ready");
-          }
-          Thread.sleep(20);
-          st = c.ping(left(deadline));
-        }
+        awaitReady(c, left(deadline));
         AgentClient ready = c;
         c = null;
         return ready;
@@ -51,6 +44,12 @@ public final class AgentReadiness implements AgentProbe {
     }
     throw new AgentException("agent at " + agentSocket + " not ready within " + timeout
         + (last == null ? "" : ": " + last.getMessage()), last);
+  }
+
+  /** A connection to the socket, asked nothing yet (the guest may not run yet): see {@link AgentProbe}. */
+  @Override
+  public AgentClient connectAhead(Path agentSocket, Duration timeout) throws InterruptedException {
+    return AgentClient.connect(agentSocket, timeout);
   }
 
   private static Duration left(long deadline) {

@@ -115,7 +115,21 @@ public final class CloneFactory implements AutoCloseable {
   }
 
   /** A clone whose QEMU runs and listens for the template's state. */
-  record PendingClone(VmIdentity identity, DomainPaths paths, Instant startedAt, Duration processStart) {}
+  /**
+   * A started clone waiting for its state. {@code host}: its agent socket connected ahead (see
+   * {@link AgentProbe#connectAhead}), null when the probe keeps no connections.
+   */
+  record PendingClone(VmIdentity identity, DomainPaths paths, Instant startedAt, Duration processStart,
+      @Nullable AgentClient host) {
+
+    /** Destroys the clone's domain, then lets go of its connection (QEMU is gone: nothing to tell). */
+    void discard(CloneFactory factory) {
+      factory.destroyQuietly(identity.name());
+      if (host != null) {
+        host.close();
+      }
+    }
+  }
 
   /**
    * Pre-creates clones of {@code template} until {@code count} wait in its pool. Blocks; meant for
@@ -129,7 +143,7 @@ public final class CloneFactory implements AutoCloseable {
       PendingClone clone = createPending(template);
       pool.add(clone);
       if (closed && pool.remove(clone)) {
-        destroyQuietly(clone.identity().name()); // close() drained the pool while this one started
+        clone.discard(this); // close() drained the pool while this one started
       }
     }
   }
@@ -242,7 +256,12 @@ public final class CloneFactory implements AutoCloseable {
         }
       }
       long resumed = System.nanoTime();
-      awaitAgent(clone.paths().agentSocket(), remaining(deadline));
+      if (clone.host() != null) {
+        agent.awaitReady(clone.host(), remaining(deadline));
+        keepOrClose(clone.paths().agentSocket(), clone.host());
+      } else {
+        awaitAgent(clone.paths().agentSocket(), remaining(deadline));
+      }
       long answered = System.nanoTime();
       Instance.Timings timings = new Instance.Timings(clone.startedAt(), clone.processStart(), pooled, restoreStarted,
           Duration.ofNanos(loaded - t0), Duration.ofNanos(resumed - t0), Duration.ofNanos(answered - t0));
@@ -251,11 +270,11 @@ public final class CloneFactory implements AutoCloseable {
       return new Instance(clone.identity(), template.id(), clone.paths(), hypervisor.qemuPid(name).orElse(-1), timings);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      destroy(name);
+      clone.discard(this);
       throw new RestoreException("restore " + name + " from " + template.id() + ": interrupted", e);
     } catch (IOException | VmException e) {
       String hint = TemplateBuilder.consoleHint(clone.paths().console());
-      destroy(name);
+      clone.discard(this);
       throw new RestoreException("restore " + name + " from " + template.id() + ": " + e.getMessage() + hint, e);
     }
   }
@@ -340,7 +359,7 @@ public final class CloneFactory implements AutoCloseable {
     states.remove(template.id());
     if (pool != null) {
       for (PendingClone c; (c = pool.poll()) != null; ) {
-        destroyQuietly(c.identity().name());
+        c.discard(this);
       }
     }
     destroyRestoredAhead(template.id());
@@ -402,7 +421,7 @@ public final class CloneFactory implements AutoCloseable {
       ConcurrentLinkedDeque<PendingClone> pool = pools.remove(id);
       if (pool != null) {
         for (PendingClone c; (c = pool.poll()) != null; ) {
-          destroyQuietly(c.identity().name());
+          c.discard(this);
         }
       }
     }
@@ -435,7 +454,12 @@ public final class CloneFactory implements AutoCloseable {
       // loaded (libvirt's own start-up cont does the same; this doesn't depend on it).
       qmp.cont();
       qmp.migrateIncoming("unix:" + paths.migrationSocket());
-      return new PendingClone(id, paths, startedAt, Duration.ofNanos(System.nanoTime() - t0));
+      AgentClient host = agent.connectAhead(paths.agentSocket(), settings.restoreTimeout());
+      return new PendingClone(id, paths, startedAt, Duration.ofNanos(System.nanoTime() - t0), host);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      destroyQuietly(id.name());
+      throw new RestoreException("pre-create clone " + id.name() + " of " + template.id() + ": interrupted", e);
     } catch (IOException | VmException e) {
       String hint = TemplateBuilder.consoleHint(paths.console());
       destroyQuietly(id.name());
@@ -586,6 +610,15 @@ public final class CloneFactory implements AutoCloseable {
       agent.awaitAnswer(agentSocket, timeout);
     } else {
       connections.adopt(agentSocket, agent.connectWhenReady(agentSocket, timeout));
+    }
+  }
+
+  /** A connection the agent answered on: kept in {@link #connections} if set, else closed. */
+  private void keepOrClose(Path agentSocket, AgentClient client) {
+    if (connections == null) {
+      client.close();
+    } else {
+      connections.adopt(agentSocket, client);
     }
   }
 

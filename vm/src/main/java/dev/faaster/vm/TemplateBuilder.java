@@ -60,6 +60,7 @@ public final class TemplateBuilder {
     VmDefinition def = new VmDefinition(acc, flavor, VmDefinition.DEFAULT_MACHINE, settings.emulator(), image.kernel(),
         image.initramfs(), image.cmdline(), memory, settings.network(), paths.codeShare() != null);
     boolean ok = false;
+    AgentClient host = null;
     try {
       Files.createDirectories(settings.runDir());
       Files.createDirectories(settings.shmDir());
@@ -72,7 +73,9 @@ public final class TemplateBuilder {
           acc, ms(System.nanoTime() - t0));
       // Clones must run the same machine version the template ran: pin libvirt's expansion of "pc".
       def = def.withMachine(liveMachine(id.name(), def.machine()));
-      agent.awaitAnswer(paths.agentSocket(), settings.bootTimeout());
+      // Saved with this connection open, so that clones connected ahead (AgentProbe.connectAhead)
+      // resume without a change of host on their channel.
+      host = agent.connectWhenReady(paths.agentSocket(), settings.bootTimeout());
       Duration boot = Duration.ofNanos(System.nanoTime() - t0);
       LOG.info("template {}: agent answered {} ms after create", id.name(), boot.toMillis());
 
@@ -87,6 +90,10 @@ public final class TemplateBuilder {
       awaitMigrationCompleted(qmp, s0 + settings.saveTimeout().toNanos());
       Duration save = Duration.ofNanos(System.nanoTime() - s0);
       hypervisor.destroy(id.name());
+      // Only now: a host leaving is a control message QEMU writes into guest memory, which after
+      // the save must not change (the memory file is every clone's RAM).
+      host.close();
+      host = null;
       TemplateImage t = new TemplateImage(id.name(), image.runtime(), def, state, bytes, hypervisor.version(),
           image.kernelSha256(), image.initramfsSha256(), Instant.now(), boot, save, true);
       LOG.info("template {}: saved {} KiB of device state in {} ms (memory file {})", id.name(), bytes / 1024,
@@ -102,6 +109,9 @@ public final class TemplateBuilder {
     } finally {
       if (!ok) {
         destroyQuietly(id.name());
+        if (host != null) {
+          host.close(); // after the destroy, as above
+        }
         deleteQuietly(memory);
         deleteQuietly(state);
       }

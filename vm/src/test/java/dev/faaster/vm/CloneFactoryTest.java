@@ -301,28 +301,62 @@ class CloneFactoryTest {
     });
   }
 
-  /**
-   * A probe for factories that keep connections: the guest's end of each clone's agent socket is a
-   * {@link FakeAgent} (as QEMU would offer it), recorded in {@code agents}; the probe hands over
-   * the connection it made.
-   */
-  static AgentProbe guestsAnswering(java.util.Map<Path, FakeAgent> agents) {
-    return new AgentProbe() {
-      @Override
-      public void awaitAnswer(Path agentSocket, Duration timeout) {
-        throw new AssertionError("a factory that keeps connections must not probe and close");
-      }
+  @Test
+  void aCloneConnectedAheadIsAskedOnThatConnectionWhichTheNextUserGets() throws Exception {
+    AgentConnections connections = new AgentConnections();
+    java.util.Map<Path, FakeAgent> agents = new java.util.concurrent.ConcurrentHashMap<>();
+    factory.close();
+    factory = new CloneFactory(hv, FakeAgent.probe(agents, true), settings, connections, false);
 
-      @Override
-      public AgentClient connectWhenReady(Path agentSocket, Duration timeout) throws InterruptedException {
-        try {
-          agents.put(agentSocket, new FakeAgent(agentSocket));
-        } catch (java.io.IOException e) {
-          throw new java.io.UncheckedIOException(e);
-        }
-        return AgentClient.connect(agentSocket, timeout);
-      }
-    };
+    factory.prewarm(template, 1);
+    FakeAgent guest = agents.values().iterator().next();
+    assertThat(guest.accepted).as("connected when the clone was created").hasValue(1);
+    assertThat(guest.received).as("but asked nothing before its state is loaded").isEmpty();
+
+    Instance instance = factory.restore(template);
+
+    assertThat(agents).containsOnlyKeys(instance.agentSocket());
+    assertThat(guest.received).extracting(AgentFrame::type).containsExactly(AgentFrame.READY);
+    AgentClient next = connections.acquire(instance.agentSocket(), Duration.ofSeconds(1));
+    assertThat(next.ping(Duration.ofSeconds(1)).runtimeReady()).isTrue();
+    assertThat(guest.accepted).as("no reconnect: the restore and the next user used the same one").hasValue(1);
+    factory.destroy(instance.name());
+  }
+
+  @Test
+  void pendingClonesLetGoOfTheirConnectionsWhenClosedOrWhenTheirRestoreFails() throws Exception {
+    java.util.Map<Path, FakeAgent> agents = new java.util.concurrent.ConcurrentHashMap<>();
+    factory.close();
+    factory = new CloneFactory(hv, FakeAgent.probe(agents, true), settings);
+    factory.prewarm(template, 1);
+    FakeAgent failing = agents.values().iterator().next();
+    hv.incomingFault = "die";
+
+    assertThatThrownBy(() -> factory.restore(template)).isInstanceOf(RestoreException.class);
+    awaitEnded(failing, 1);
+    assertThat(failing.ended).as("the failed clone's connection").hasValue(1);
+
+    hv.incomingFault = null;
+    factory.prewarm(template, 2);
+    assertThat(agents).hasSize(3);
+    factory.close();
+    for (FakeAgent a : agents.values()) {
+      awaitEnded(a, 1);
+      assertThat(a.ended).as("each pending clone's connection after close").hasValue(1);
+      a.close();
+    }
+  }
+
+  private static void awaitEnded(FakeAgent agent, int n) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+    while (agent.ended.get() < n && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+  }
+
+  /** A probe for factories that keep connections, connecting after the restore (see {@link FakeAgent#probe}). */
+  static AgentProbe guestsAnswering(java.util.Map<Path, FakeAgent> agents) {
+    return FakeAgent.probe(agents, false);
   }
 
   @Test

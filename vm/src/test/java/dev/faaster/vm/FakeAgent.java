@@ -161,4 +161,44 @@ final class FakeAgent implements AutoCloseable {
     server.close();
     Files.deleteIfExists(socket);
   }
+
+  /**
+   * A probe whose guests answer: the guest's end of each agent socket is a FakeAgent (as QEMU
+   * would offer it), made at the probe's first connection to that socket and recorded in {@code
+   * agents}; the probe hands over the connections it makes and never probes and closes. With
+   * {@code connectingAhead} it also connects to sockets of clones that have not run ({@link
+   * AgentProbe#connectAhead}); without, it leaves that to the restore, as a probe that keeps no
+   * such connection does.
+   */
+  static AgentProbe probe(java.util.Map<Path, FakeAgent> agents, boolean connectingAhead) {
+    return new AgentProbe() {
+      @Override
+      public void awaitAnswer(Path agentSocket, java.time.Duration timeout) {
+        throw new AssertionError("code that keeps connections must not probe and close");
+      }
+
+      @Override
+      public AgentClient connectWhenReady(Path agentSocket, java.time.Duration timeout) throws InterruptedException {
+        AgentClient c = connect(agentSocket, timeout);
+        awaitReady(c, timeout);
+        return c;
+      }
+
+      @Override
+      public AgentClient connectAhead(Path agentSocket, java.time.Duration timeout) throws InterruptedException {
+        return connectingAhead ? connect(agentSocket, timeout) : null;
+      }
+
+      private AgentClient connect(Path agentSocket, java.time.Duration timeout) throws InterruptedException {
+        agents.computeIfAbsent(agentSocket, s -> {
+          try {
+            return new FakeAgent(s);
+          } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+        });
+        return AgentClient.connect(agentSocket, timeout);
+      }
+    };
+  }
 }

@@ -72,6 +72,8 @@ final class FakeHypervisor implements Hypervisor {
   volatile Function<String[], String> onQmp = c -> null;
   /** Hook run with the XML before a create (may throw or block). */
   volatile java.util.function.Consumer<String> onCreate = xml -> { };
+  /** Hook run with a domain's name when it is about to be destroyed (the domain still exists). */
+  volatile java.util.function.Consumer<String> onDestroy = name -> { };
   /** Hook run with the XML after a create succeeded (e.g. to write a console line). */
   volatile java.util.function.Consumer<String> onCreated = xml -> { };
 
@@ -154,6 +156,9 @@ final class FakeHypervisor implements Hypervisor {
 
   @Override
   public boolean destroy(String domainName) {
+    if (domains.containsKey(domainName)) {
+      onDestroy.accept(domainName);
+    }
     FakeDomain d = domains.remove(domainName);
     if (d == null) {
       return false;

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -15,6 +16,17 @@ class TemplateBuilderTest {
   FakeHypervisor hv;
   VmSettings settings;
   GuestImage image;
+  /** The guests' agents of {@link #answering}, closed after each test. */
+  final java.util.Map<Path, FakeAgent> agents = new java.util.concurrent.ConcurrentHashMap<>();
+  /** Guests whose agents answer at once. */
+  final AgentProbe answering = FakeAgent.probe(agents, false);
+
+  @org.junit.jupiter.api.AfterEach
+  void closeAgents() throws Exception {
+    for (FakeAgent a : agents.values()) {
+      a.close();
+    }
+  }
 
   @BeforeEach
   void setUp() throws Exception {
@@ -32,7 +44,7 @@ class TemplateBuilderTest {
   @Test
   void buildSavesTheDeviceStateAndDestroysTheTemplateDomain() throws Exception {
     hv.stateToSend = new byte[234_567];
-    TemplateImage t = builder((s, timeout) -> { }).build(image, Flavor.SMALL);
+    TemplateImage t = builder(answering).build(image, Flavor.SMALL);
 
     assertThat(t.stateBytes()).isEqualTo(234_567);
     assertThat(Files.size(t.stateFile())).isEqualTo(234_567);
@@ -53,8 +65,47 @@ class TemplateBuilderTest {
   }
 
   @Test
+  void theTemplateIsSavedWithItsHostConnectedWhichLeavesOnlyAfterTheDomainIsGone() throws Exception {
+    java.util.List<AgentClient> hosts = new java.util.concurrent.CopyOnWriteArrayList<>();
+    AgentProbe recording = new AgentProbe() {
+      @Override
+      public void awaitAnswer(Path socket, Duration timeout) throws InterruptedException {
+        answering.awaitAnswer(socket, timeout);
+      }
+
+      @Override
+      public AgentClient connectWhenReady(Path socket, Duration timeout) throws InterruptedException {
+        AgentClient c = answering.connectWhenReady(socket, timeout);
+        hosts.add(c);
+        return c;
+      }
+    };
+    java.util.List<String> atDestroy = new java.util.concurrent.CopyOnWriteArrayList<>();
+    hv.onDestroy = name -> {
+      try {
+        hosts.get(0).ping(Duration.ofSeconds(2));
+        atDestroy.add("host connected, saved: " + hv.commands.contains(name + " migrate"));
+      } catch (RuntimeException e) {
+        atDestroy.add("host gone: " + e.getMessage());
+      }
+    };
+
+    TemplateImage t = builder(recording).build(image, Flavor.SMALL);
+
+    assertThat(atDestroy).containsExactly("host connected, saved: true");
+    FakeAgent agent = agents.values().iterator().next();
+    long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+    while (agent.ended.get() == 0 && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+    assertThat(agent.accepted).as("one host connection, kept from the agent's answer to the save").hasValue(1);
+    assertThat(agent.ended).as("and closed after the destroy").hasValue(1);
+    assertThat(hv.destroyed).containsExactly(t.id());
+  }
+
+  @Test
   void aChangedInitramfsIsNotTheTemplatesImage() throws Exception {
-    TemplateImage t = builder((s, timeout) -> { }).build(image, Flavor.SMALL);
+    TemplateImage t = builder(answering).build(image, Flavor.SMALL);
     Files.writeString(image.initramfs(), "initramfs v2");
     GuestImage changed = GuestImage.of("provided", image.kernel(), image.initramfs(), image.cmdline());
     assertThat(t.builtFrom(changed)).isFalse();
@@ -75,7 +126,7 @@ class TemplateBuilderTest {
   @Test
   void failedMigrationLeavesNoDomainAndNoFiles() {
     hv.outgoingMigrationStatus = "failed";
-    assertThatThrownBy(() -> builder((s, timeout) -> { }).build(image, Flavor.SMALL))
+    assertThatThrownBy(() -> builder(answering).build(image, Flavor.SMALL))
         .isInstanceOf(TemplateBuildException.class)
         .hasMessageContaining("migration failed");
     assertThat(hv.domains).isEmpty();
@@ -87,7 +138,7 @@ class TemplateBuilderTest {
     hv.onCreate = xml -> {
       throw new HypervisorException("create domain: unsupported configuration");
     };
-    assertThatThrownBy(() -> builder((s, timeout) -> { }).build(image, Flavor.SMALL))
+    assertThatThrownBy(() -> builder(answering).build(image, Flavor.SMALL))
         .isInstanceOf(TemplateBuildException.class)
         .hasMessageContaining("unsupported configuration");
   }
