@@ -170,6 +170,29 @@ class RuntimesIT {
     }
   }
 
+  /**
+   * Boot mode (functions without snapshots; bench vm's baseline): the template's devices, code
+   * share included, on plain RAM. The benchmark's own boot path broke once when templates gained
+   * the share device; this is the factory's.
+   */
+  @Test
+  void aBootedInstanceMapsNoTemplateMemoryAndRunsAFunction() throws Exception {
+    TemplateImage t = templates.get("provided");
+    Instance booted = clones.boot(t);
+    try (Clone c = new Clone(booted, AgentClient.connect(booted.agentSocket(), AGENT))) {
+      assertThat(hv.liveXml(booted.name())).doesNotContain(t.memoryFile().toString()).doesNotContain("-incoming")
+          .contains(DomainXml.CODE_SHARE_TAG);
+      assertThat(clones.codeShare(t, booted.name()).orElseThrow()).isDirectory();
+      c.identify();
+      c.agent.loadCode(load("provided", null, Map.of("GREETING", "booted")), CodePackage.bootstrap(SHOUT), AGENT);
+      AgentMessages.InvokeResult r = c.invoke("inv-boot", "cold", 10_000);
+      assertThat(r.meta().status()).as(describe(r)).isEqualTo(AgentMessages.STATUS_OK);
+      assertThat(text(r)).isEqualTo("inv-boot|COLD|4|booted");
+      LOG.info("booted {} answered {} ms after create", booted.name(), booted.timings().agentAnswered().toMillis());
+    }
+    assertThat(hv.list(booted.name())).isEmpty();
+  }
+
   @Test
   void python3RunsItsHandlerWithTheEventAndReturnsItsResult() throws Exception {
     try (Clone c = Clone.of("python3")) {
