@@ -114,10 +114,10 @@ public final class CloneFactory implements AutoCloseable {
     this.restoreAhead = restoreAhead && connections != null;
   }
 
-  /** A clone whose QEMU runs and listens for the template's state. */
   /**
-   * A started clone waiting for its state. {@code host}: its agent socket connected ahead (see
-   * {@link AgentProbe#connectAhead}), null when the probe keeps no connections.
+   * A clone whose QEMU runs and listens for the template's state. {@code host}: its agent socket
+   * connected ahead (see {@link AgentProbe#connectAhead}), null when the probe keeps no
+   * connections.
    */
   record PendingClone(VmIdentity identity, DomainPaths paths, Instant startedAt, Duration processStart,
       @Nullable AgentClient host) {
