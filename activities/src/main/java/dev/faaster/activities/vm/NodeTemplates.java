@@ -83,6 +83,25 @@ public class NodeTemplates {
     return image;
   }
 
+  /**
+   * Ids of the templates described in this node's directory, whether or not this process has
+   * used them (descriptions outlive the process, as the files do).
+   */
+  public java.util.Set<String> described() {
+    if (!Files.isDirectory(directory)) {
+      return java.util.Set.of();
+    }
+    try (java.util.stream.Stream<Path> files = Files.list(directory)) {
+      return files.map(f -> f.getFileName().toString())
+          .filter(n -> n.endsWith(".json"))
+          .map(n -> n.substring(0, n.length() - ".json".length()))
+          .filter(id -> id.matches("[A-Za-z0-9-]{1,64}"))
+          .collect(java.util.stream.Collectors.toUnmodifiableSet());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot list template descriptions in " + directory, e);
+    }
+  }
+
   /** Names of the template domains this node knows (the reconciler leaves them alone). */
   public Map<String, TemplateImage> known() {
     return Map.copyOf(templates);

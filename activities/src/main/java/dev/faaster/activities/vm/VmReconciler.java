@@ -2,6 +2,8 @@ package dev.faaster.activities.vm;
 
 import dev.faaster.registry.InstanceRecord;
 import dev.faaster.registry.InstanceRepository;
+import dev.faaster.registry.TemplateRecord;
+import dev.faaster.registry.TemplateRepository;
 import dev.faaster.vm.CloneFactory;
 import dev.faaster.vm.CodeShares;
 import dev.faaster.vm.DomainRef;
@@ -25,8 +27,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Makes the node's hypervisor and the registry agree: destroys faaster domains that no instance
- * record and no step of this process owns (left by a worker killed mid-restore), and marks records
- * whose domain vanished as LOST.
+ * record and no step of this process owns (left by a worker killed mid-restore), marks records
+ * whose domain vanished as LOST, and deletes the files of templates the registry retired.
  */
 @Singleton
 @Requires(property = "faaster.roles", pattern = NodeRole.PATTERN)
@@ -39,8 +41,9 @@ public class VmReconciler {
    *
    * @param destroyed orphan domains destroyed
    * @param lost records marked LOST
+   * @param templatesDeleted retired templates whose files were deleted
    */
-  public record Result(List<String> destroyed, List<String> lost) {}
+  public record Result(List<String> destroyed, List<String> lost, List<String> templatesDeleted) {}
 
   private final Hypervisor hypervisor;
   private final VmSettings settings;
@@ -48,7 +51,12 @@ public class VmReconciler {
   private final InstanceRepository instances;
   private final CloneFactory clones;
   private final TemplateBuildsInProgress builds;
+  private final TemplateRepository templates;
+  private final NodeTemplates nodeTemplates;
+  private final LibvirtTemplateActivities templateSteps;
   private final Clock clock;
+  /** Templates the last pass found retired; deleted if this pass finds them retired still. */
+  private final Set<String> retiredLastPass = new HashSet<>();
 
   public VmReconciler(
       Hypervisor hypervisor,
@@ -57,6 +65,9 @@ public class VmReconciler {
       InstanceRepository instances,
       CloneFactory clones,
       TemplateBuildsInProgress builds,
+      TemplateRepository templates,
+      NodeTemplates nodeTemplates,
+      LibvirtTemplateActivities templateSteps,
       Clock clock) {
     this.hypervisor = hypervisor;
     this.settings = settings;
@@ -64,6 +75,9 @@ public class VmReconciler {
     this.instances = instances;
     this.clones = clones;
     this.builds = builds;
+    this.templates = templates;
+    this.nodeTemplates = nodeTemplates;
+    this.templateSteps = templateSteps;
     this.clock = clock;
   }
 
@@ -114,7 +128,37 @@ public class VmReconciler {
       lost.add(record.id());
       log.warn("instance {} lost its domain {}; marked LOST", record.id(), record.domainName());
     }
-    return new Result(destroyed, lost);
+    return new Result(destroyed, lost, sweepRetiredTemplates());
+  }
+
+  /**
+   * Deletes the templates this node holds that the registry retired when a newer template of the
+   * runtime became READY: each keeps a memory file (128 MiB) in /dev/shm, RAM that nothing else
+   * gives back before a reboot, and a node that rebuilds after every image change would pile
+   * them up. A template goes on the pass after the one that first found it retired, so a cold
+   * start that picked it just before the retirement has restored by then; its running clones keep
+   * their memory mappings, its pending ones are destroyed. Templates with no record are left
+   * alone: the directory may hold another node's (a shared /dev/shm and another database).
+   */
+  private List<String> sweepRetiredTemplates() {
+    Set<String> retired = new HashSet<>();
+    for (String id : nodeTemplates.described()) {
+      templates.findById(id)
+          .filter(r -> node.id().equals(r.nodeId()) && TemplateRecord.RETIRED.equals(r.status()))
+          .ifPresent(r -> retired.add(id));
+    }
+    List<String> deleted = new ArrayList<>();
+    for (String id : retired) {
+      if (retiredLastPass.contains(id)) {
+        templateSteps.deleteTemplate(id);
+        deleted.add(id);
+        log.info("deleted retired template {} (a newer one of its runtime is ready)", id);
+      }
+    }
+    retiredLastPass.clear();
+    retired.removeAll(deleted);
+    retiredLastPass.addAll(retired);
+    return deleted;
   }
 
   /** Deletes the code shares of this node's domains that exist no more (a process died before destroying them). */

@@ -4,12 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.faaster.registry.InstanceRecord;
 import dev.faaster.registry.InstanceRepository;
+import dev.faaster.registry.TemplateRecord;
+import dev.faaster.registry.TemplateRepository;
 import dev.faaster.vm.AgentConnections;
 import dev.faaster.vm.AgentReadiness;
 import dev.faaster.vm.CloneFactory;
 import dev.faaster.vm.DomainRef;
 import dev.faaster.vm.Hypervisor;
 import dev.faaster.vm.TemplateImage;
+import dev.faaster.vm.VmDefinition;
 import dev.faaster.vm.VmSettings;
 import dev.faaster.workflows.instance.InstanceHandle;
 import dev.faaster.workflows.template.BuiltTemplate;
@@ -22,6 +25,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -64,6 +68,7 @@ class VmReconcilerIT implements TestPropertyProvider {
   @Inject LibvirtInstanceActivities instanceActivities;
   @Inject VmReconciler reconciler;
   @Inject InstanceRepository instances;
+  @Inject TemplateRepository templateRecords;
   @Inject NodeTemplates nodeTemplates;
   @Inject CloneFactory clones;
   @Inject AgentConnections connections;
@@ -235,6 +240,42 @@ class VmReconcilerIT implements TestPropertyProvider {
     VmReconciler.Result again = reconciler.reconcile();
     assertThat(again.destroyed()).isEmpty();
     assertThat(again.lost()).isEmpty();
+  }
+
+  /**
+   * A template a newer build of its runtime retired (as `./faaster up` after an image change
+   * leaves one): its files go on the second pass that finds it retired, the current template stays.
+   */
+  @Test
+  void aRetiredTemplatesFilesAreDeletedOnThePassAfterTheOneThatFoundItRetired() throws Exception {
+    String oldId = UUID.randomUUID().toString();
+    Path mem = Files.write(shmDir.resolve(oldId + ".mem"), new byte[4096]);
+    Path state = Files.write(shmDir.resolve(oldId + ".state"), new byte[512]);
+    VmDefinition d = template.definition();
+    TemplateImage old = new TemplateImage(oldId, "provided",
+        new VmDefinition(d.accelerator(), d.flavor(), d.machine(), d.emulator(), d.kernel(), d.initramfs(), d.cmdline(),
+            mem, d.network(), d.codeShare()),
+        state, 512, template.qemuVersion(), "0".repeat(64), "0".repeat(64), Instant.now().minusSeconds(3600),
+        Duration.ofSeconds(9), Duration.ofMillis(20), true);
+    nodeTemplates.register(oldId, old);
+    templateRecords.save(new TemplateRecord(oldId, nodeId, "provided", "old-inputs", "0".repeat(64), "0".repeat(64),
+        template.qemuVersion(), d.machine(), d.accelerator().name(), d.flavor().memoryMiB(), mem.toString(),
+        state.toString(), 512, 9000, TemplateRecord.READY, Instant.now().minusSeconds(3600)));
+    assertThat(templateRecords.retireOthers(nodeId, "provided", templateId)).isEqualTo(1);
+
+    VmReconciler.Result first = reconciler.reconcile();
+    assertThat(first.templatesDeleted()).isEmpty();
+    assertThat(mem).exists();
+    VmReconciler.Result second = reconciler.reconcile();
+
+    assertThat(second.templatesDeleted()).containsExactly(oldId);
+    assertThat(mem).doesNotExist();
+    assertThat(state).doesNotExist();
+    assertThat(shmDir.resolve(oldId + ".json")).doesNotExist();
+    assertThat(nodeTemplates.described()).contains(templateId).doesNotContain(oldId);
+    assertThat(templateActivities.holdsTemplate(templateId)).isTrue();
+    assertThat(template.memoryFile()).exists();
+    assertThat(reconciler.reconcile().templatesDeleted()).isEmpty();
   }
 
   private InstanceHandle create() {
