@@ -90,10 +90,6 @@ public final class TemplateBuilder {
       awaitMigrationCompleted(qmp, s0 + settings.saveTimeout().toNanos());
       Duration save = Duration.ofNanos(System.nanoTime() - s0);
       hypervisor.destroy(id.name());
-      // Only now: a host leaving is a control message QEMU writes into guest memory, which after
-      // the save must not change (the memory file is every clone's RAM).
-      host.close();
-      host = null;
       TemplateImage t = new TemplateImage(id.name(), image.runtime(), def, state, bytes, hypervisor.version(),
           image.kernelSha256(), image.initramfsSha256(), Instant.now(), boot, save, true);
       LOG.info("template {}: saved {} KiB of device state in {} ms (memory file {})", id.name(), bytes / 1024,
@@ -109,11 +105,13 @@ public final class TemplateBuilder {
     } finally {
       if (!ok) {
         destroyQuietly(id.name());
-        if (host != null) {
-          host.close(); // after the destroy, as above
-        }
         deleteQuietly(memory);
         deleteQuietly(state);
+      }
+      // Only after the domain is gone: a host leaving is a control message QEMU writes into guest
+      // memory, which after the save must not change (the memory file is every clone's RAM).
+      if (host != null) {
+        host.close();
       }
       deleteQuietly(paths.agentSocket());
       deleteQuietly(paths.migrationSocket());
