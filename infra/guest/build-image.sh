@@ -62,7 +62,8 @@ PY_IMPORT_CHECK="json zipfile importlib importlib.util traceback os sys io time 
 step() { log "[$RUNTIME] $*"; }
 t_start=$SECONDS
 
-GO="$(go_bin)" || die "Go is needed to build the guest agent (https://go.dev/dl, or apt)"
+GO="$(go_bin)" || die "Go is needed to build the guest's unpack program (https://go.dev/dl, or apt)"
+command -v musl-gcc >/dev/null || die "musl-gcc is needed to build the guest agent (apt-get install musl-tools; infra/scripts/setup-host.sh does)"
 command -v apt-get >/dev/null && command -v dpkg-deb >/dev/null || die "apt-get and dpkg-deb are needed (Debian host)"
 
 # ---- resolve inputs ---------------------------------------------------------------------
@@ -82,19 +83,23 @@ for p in "${PKGS[@]}"; do
 done
 
 agent_tree_digest() {
-  # Files that end up in the image; host-only code (agentctl, client) and tests don't.
-  (cd "$GUEST_SRC" && find . -type f \( -name '*.go' -o -name go.mod -o -name go.sum -o -name '*.py' \) \
-    ! -name '*_test.go' ! -path './cmd/agentctl/*' ! -path './client/*' ! -path '*/testdata/*' \
+  # Files that end up in the image: the C agent (guest/native, not its tests), the Go unpack
+  # program and the packages it uses, the python3 helper; host-only code and tests don't.
+  (cd "$GUEST_SRC" && find . -type f \( -path './native/*' -o -name '*.go' -o -name go.mod -o -name go.sum -o -name '*.py' \) \
+    ! -name '*_test.go' ! -path './native/tests/*' ! -path './native/build/*' ! -path './cmd/agentctl/*' \
+    ! -path './client/*' ! -path './conformance/*' ! -path '*/testdata/*' \
     -print0 | LC_ALL=C sort -z | xargs -0 sha256sum) | sha256sum | cut -d' ' -f1
 }
 AGENT_DIGEST="$(agent_tree_digest)"
 GO_VERSION="$("$GO" env GOVERSION)"
+CC_VERSION="$(musl-gcc --version | head -1), musl $(dpkg-query -W -f='${Version}' musl-dev 2>/dev/null || echo unknown)"
 
 DIGEST="$({
   echo "runtime=$RUNTIME"
   for p in "${PKGS[@]}"; do echo "pkg $p=${VER[$p]}"; done | LC_ALL=C sort
   echo "modules=${MODULES[*]}"
   echo "go=$GO_VERSION"
+  echo "cc=$CC_VERSION"
   echo "agent=$AGENT_DIGEST"
   sha256sum <"${BASH_SOURCE[0]}"
   sha256sum <"$HERE/init"
@@ -242,9 +247,11 @@ printf 'root:x:0:\ntty:x:5:\n' >"$R/etc/group"
 printf '127.0.0.1\tlocalhost\n::1\tlocalhost\n' >"$R/etc/hosts"
 printf 'hosts: files dns\n' >"$R/etc/nsswitch.conf"
 
-step "building the guest agent ($GO_VERSION, static)"
+step "building the guest agent (C, static: $CC_VERSION) and its unpack program ($GO_VERSION)"
+make -s -C "$GUEST_SRC/native" BUILD="$SCR/agent-build" >&2
+install -m 0755 "$SCR/agent-build/faaster-agent" "$R/sbin/faaster-agent"
 (cd "$GUEST_SRC" && CGO_ENABLED=0 GOOS=linux GOARCH=amd64 GOFLAGS=-buildvcs=false \
-  "$GO" build -trimpath -ldflags='-s -w -buildid=' -o "$R/sbin/faaster-agent" ./cmd/faaster-agent &&
+  "$GO" build -trimpath -ldflags='-s -w -buildid=' -o "$R/sbin/faaster-unpack" ./cmd/faaster-unpack &&
   "$GO" build -o "$SCR/mkcpio" ./cmd/mkcpio)
 
 # ---- python3 ----------------------------------------------------------------------------------
@@ -352,8 +359,9 @@ json_list() { local first=1 x; printf '['; for x in "$@"; do ((first)) || printf
   first=1
   for p in "${PKGS[@]}"; do ((first)) || printf ', '; first=0; printf '"%s": "%s"' "$p" "${VER[$p]}"; done
   printf '},\n'
-  printf '  "agent": {"version": "%s", "go": "%s", "sourceSha256": "%s", "sha256": "%s"},\n' \
-    "$("$R/sbin/faaster-agent" -version)" "$GO_VERSION" "$AGENT_DIGEST" "$(sha "$R/sbin/faaster-agent")"
+  printf '  "agent": {"version": "%s", "language": "c", "cc": "%s", "sourceSha256": "%s", "sha256": "%s"},\n' \
+    "$("$R/sbin/faaster-agent" -version)" "$CC_VERSION" "$AGENT_DIGEST" "$(sha "$R/sbin/faaster-agent")"
+  printf '  "unpack": {"go": "%s", "sha256": "%s"},\n' "$GO_VERSION" "$(sha "$R/sbin/faaster-unpack")"
   printf '  "cmdline": "%s",\n' "$CMDLINE"
   printf '  "memoryMiB": %s,\n' "$MEMORY_MIB"
   printf '  "agentPort": "dev.faaster.agent",\n'

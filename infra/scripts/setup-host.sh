@@ -17,6 +17,8 @@ PACKAGES=(
   libvirt-clients          # virsh, for operators
   libvirt0                 # libvirt-java (JNA) loads libvirt.so.0
   busybox-static           # guest initramfs
+  musl-tools               # builds the guest agent (C, static)
+  make                     # ... with its Makefile
   iproute2                 # ip, for taps and bridges of the net proxy
   curl                     # health probes in ./faaster
   zip                      # the README tour (and ./faaster test's run of it) packs functions with it

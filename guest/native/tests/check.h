@@ -1,0 +1,48 @@
+/* Minimal test harness for the agent's C tests: each failed CHECK prints where and why; the
+ * test program exits non-zero when any failed. (A framework would be one more thing to build
+ * statically for a few dozen checks.) */
+#ifndef FAASTER_CHECK_H
+#define FAASTER_CHECK_H
+#include <stdio.h>
+#include <string.h>
+
+static int check_failures;
+static int check_count;
+
+#define CHECK(cond)                                                                   \
+  do {                                                                                \
+    check_count++;                                                                    \
+    if (!(cond)) {                                                                    \
+      check_failures++;                                                               \
+      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);       \
+    }                                                                                 \
+  } while (0)
+
+#define CHECK_STR(got, want)                                                          \
+  do {                                                                                \
+    const char *g_ = (got), *w_ = (want);                                             \
+    check_count++;                                                                    \
+    if (!g_ || !w_ || strcmp(g_, w_) != 0) {                                          \
+      check_failures++;                                                               \
+      fprintf(stderr, "%s:%d: %s: got \"%s\", want \"%s\"\n", __FILE__, __LINE__, #got, \
+              g_ ? g_ : "(null)", w_ ? w_ : "(null)");                                \
+    }                                                                                 \
+  } while (0)
+
+#define CHECK_INT(got, want)                                                          \
+  do {                                                                                \
+    long long g_ = (long long)(got), w_ = (long long)(want);                          \
+    check_count++;                                                                    \
+    if (g_ != w_) {                                                                   \
+      check_failures++;                                                               \
+      fprintf(stderr, "%s:%d: %s: got %lld, want %lld\n", __FILE__, __LINE__, #got, g_, w_); \
+    }                                                                                 \
+  } while (0)
+
+#define CHECK_DONE()                                                                  \
+  do {                                                                                \
+    fprintf(stderr, "%s: %d checks, %d failed\n", __FILE__, check_count, check_failures); \
+    return check_failures ? 1 : 0;                                                    \
+  } while (0)
+
+#endif
