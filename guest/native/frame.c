@@ -77,6 +77,22 @@ static int write_all(int fd, struct iovec *iov, int n) {
   return 0;
 }
 
+/* Writes one frame on fd; the caller holds send_lock. */
+static int write_frame(int fd, uint8_t type, uint64_t id, const char *meta, size_t meta_len,
+                       const void *body, size_t body_len) {
+  uint8_t header[FRAME_HEADER_LEN], mlen[4];
+  bool empty = meta_len == 0 && body_len == 0;
+  frame_header(header, type, id, empty ? 0 : (uint32_t)(4 + meta_len + body_len));
+  put_u32(mlen, (uint32_t)meta_len);
+  struct iovec iov[4] = {{header, sizeof header}, {mlen, 4}, {(void *)meta, meta_len},
+                         {(void *)body, body_len}};
+  if (fd < 0) {
+    errno = ENOTCONN;
+    return -1;
+  }
+  return write_all(fd, iov, empty ? 1 : 4);
+}
+
 int send_frame(uint8_t type, uint64_t id, const char *meta, size_t meta_len, const void *body,
                size_t body_len) {
   if (meta_len > MAX_META || body_len > MAX_BODY) {
@@ -85,19 +101,21 @@ int send_frame(uint8_t type, uint64_t id, const char *meta, size_t meta_len, con
     send_error(id, E_INTERNAL, "reply too large for a frame", NULL);
     return -1;
   }
-  uint8_t header[FRAME_HEADER_LEN], mlen[4];
-  bool empty = meta_len == 0 && body_len == 0;
-  frame_header(header, type, id, empty ? 0 : (uint32_t)(4 + meta_len + body_len));
-  put_u32(mlen, (uint32_t)meta_len);
-  struct iovec iov[4] = {{header, sizeof header}, {mlen, 4}, {(void *)meta, meta_len},
-                         {(void *)body, body_len}};
   pthread_mutex_lock(&send_lock);
-  int rc = send_fd < 0 ? -1 : write_all(send_fd, iov, empty ? 1 : 4);
+  int rc = write_frame(send_fd, type, id, meta, meta_len, body, body_len);
   int err = errno;
   pthread_mutex_unlock(&send_lock);
-  if (rc) agent_log("send type 0x%02x (request %llu): %s", type, (unsigned long long)id,
-                    send_fd < 0 ? "no connection" : strerror(err));
+  if (rc) agent_log("send type 0x%02x (request %llu): %s", type, (unsigned long long)id, strerror(err));
   return rc;
+}
+
+void connection_begin(int fd, uint8_t type, const char *meta, size_t meta_len) {
+  pthread_mutex_lock(&send_lock);
+  send_fd = fd;
+  int rc = write_frame(fd, type, 0, meta, meta_len, NULL, 0);
+  int err = errno;
+  pthread_mutex_unlock(&send_lock);
+  if (rc) agent_log("announce READY: %s", strerror(err));
 }
 
 void send_error(uint64_t id, const char *code, const char *message, const char *detail) {
@@ -245,7 +263,12 @@ decode_status decoder_next(decoder *d, frame_t *f, frame_error *e) {
       if (rc <= 0) return ended(rc);
       return reject(e, code, id, "%s", why);
     }
-    uint8_t *payload = xmalloc(len ? len : 1);
+    if (len == 0) { /* READY and PING: nothing to allocate */
+      f->type = type;
+      f->id = id;
+      return DECODE_FRAME;
+    }
+    uint8_t *payload = xmalloc(len);
     size_t have = d->end - d->start < len ? d->end - d->start : len;
     memcpy(payload, d->buf + d->start, have);
     d->start += have;
@@ -261,7 +284,6 @@ decode_status decoder_next(decoder *d, frame_t *f, frame_error *e) {
     f->type = type;
     f->id = id;
     f->payload = payload;
-    if (len == 0) return DECODE_FRAME;
     if (len < 4) {
       frame_free(f);
       return reject(e, E_BAD_PAYLOAD, id, "malformed payload: payload of %u bytes has no meta length", len);

@@ -35,5 +35,8 @@ bool frame_type_known(uint8_t type);
 
 /* Frames are sent on this fd (one host connection at a time); -1 = none. */
 void connection_set(int fd);
+/* Starts a connection: makes fd the one frames go to and sends a frame with request id 0 on
+ * it, with no other frame able to go first. */
+void connection_begin(int fd, uint8_t type, const char *meta, size_t meta_len);
 
 #endif

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "load.h"
 
 #define MAX_SHARES 8
+#define UNPACK_TIMEOUT_MS 60000
 
 bool load_request_parse(const json *meta, load_request *req, char *err, size_t errlen) {
   memset(req, 0, sizeof *req);
@@ -234,26 +236,43 @@ static int run_unpack(const server_config *cfg, const char *zip_path, const uint
     close(in[1]), close(outp[0]);
     return -1;
   }
-  /* The program reads all of stdin before it writes anything, so writing first can't
-   * deadlock; EPIPE (it died early) just ends the writing. */
-  for (size_t off = 0; off < body_len;) {
-    ssize_t w = write(in[1], body + off, body_len - off);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) break;
-    off += (size_t)w;
-  }
-  close(in[1]);
+  /* One poll loop feeds the zip and collects the output, so neither side can block the other,
+   * with a deadline: a hung unpack must not keep the agent busy for ever. */
+  fcntl(in[1], F_SETFL, O_NONBLOCK);
   buf_t text = {0};
-  char chunk[4096];
-  for (;;) {
-    ssize_t r = read(outp[0], chunk, sizeof chunk);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) break;
-    if (text.len < 64 << 10) buf_append(&text, chunk, (size_t)r);
+  size_t off = 0;
+  if (body_len == 0) close(in[1]), in[1] = -1;
+  int64_t deadline = now_us() + (int64_t)UNPACK_TIMEOUT_MS * 1000;
+  bool killed = false;
+  while (outp[0] >= 0) {
+    if (!killed && (now_us() > deadline || atomic_load(&agent_stopping))) {
+      kill(pid, SIGKILL);
+      killed = true;
+    }
+    struct pollfd pf[2] = {{outp[0], POLLIN, 0}, {in[1], POLLOUT, 0}};
+    if (poll(pf, in[1] >= 0 ? 2 : 1, 100) < 0 && errno != EINTR) break;
+    if (in[1] >= 0 && (pf[1].revents & (POLLOUT | POLLERR | POLLHUP))) {
+      ssize_t w = write(in[1], body + off, body_len - off);
+      if (w > 0) off += (size_t)w;
+      if ((w < 0 && errno != EAGAIN && errno != EINTR) || off == body_len) close(in[1]), in[1] = -1;
+    }
+    if (pf[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+      char chunk[4096];
+      ssize_t r = read(outp[0], chunk, sizeof chunk);
+      if (r > 0 && text.len < 64 << 10) buf_append(&text, chunk, (size_t)r);
+      if (r == 0 || (r < 0 && errno != EINTR && errno != EAGAIN)) close(outp[0]), outp[0] = -1;
+    }
   }
-  close(outp[0]);
+  if (in[1] >= 0) close(in[1]);
+  if (outp[0] >= 0) close(outp[0]);
   int status;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (killed) {
+    *msg = xstrdup(atomic_load(&agent_stopping) ? "unpacking stopped: the agent is shutting down"
+                                                 : "unpacking took longer than 60 s");
+    buf_free(&text);
+    return -1;
   }
   while (text.len && (text.data[text.len - 1] == '\n' || text.data[text.len - 1] == ' '))
     text.data[--text.len] = 0;
@@ -300,9 +319,10 @@ const char *load_package(const load_request *req, const uint8_t *body, size_t bo
     char *dir = xasprintf("%s/%s", root, req->path);
     free(root);
     struct stat st;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+    int e = stat(dir, &st) != 0 ? errno : 0;
+    if (e || !S_ISDIR(st.st_mode)) {
       *msg = xasprintf("%s in share %s is not a directory%s%s", req->path, req->share,
-                       errno ? ": " : "", errno ? strerror(errno) : "");
+                       e ? ": " : "", e ? strerror(e) : "");
       free(dir);
       return E_INTERNAL;
     }
@@ -320,11 +340,22 @@ const char *load_package(const load_request *req, const uint8_t *body, size_t bo
       out->dir = xstrdup(req->path);
       return NULL;
     }
+    if (!S_ISREG(st.st_mode)) { /* e.g. a FIFO would block the unpack program's open */
+      *msg = xasprintf("%s is neither a directory nor a regular file", req->path);
+      return E_BAD_CODE_PACKAGE;
+    }
     zip_path = req->path;
     body_len = 0;
   }
-  char *dest = xasprintf("%s/%s/code-%lu", cfg->code_root, instance_id[0] ? instance_id : "unassigned",
-                         ++code_seq);
+  /* A name no earlier run of the agent used: /init restarts the agent after a crash, and the
+   * tmpfs keeps what the previous run unpacked. */
+  char *dest;
+  for (struct stat st;;) {
+    dest = xasprintf("%s/%s/code-%lu", cfg->code_root, instance_id[0] ? instance_id : "unassigned",
+                     ++code_seq);
+    if (lstat(dest, &st) != 0 && errno == ENOENT) break;
+    free(dest);
+  }
   if (mkdir_parents(dest) != 0) {
     *msg = xasprintf("mkdir %s: %s", dest, strerror(errno));
     free(dest);

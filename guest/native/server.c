@@ -45,7 +45,7 @@ static int64_t started_us;
 /* Guards everything below; the job thread and the reader share it. */
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t job_posted = PTHREAD_COND_INITIALIZER;
-static pthread_cond_t job_done = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t job_done; /* CLOCK_MONOTONIC: SET_IDENTITY may set the wall clock */
 static char *instance_id;     /* "" until SET_IDENTITY */
 static loaded_code *loaded;   /* NULL: no code */
 static bool busy;
@@ -60,13 +60,12 @@ static const runtime_ops *find_runtime(const char *name) {
 
 /* ---- status ------------------------------------------------------------------------------- */
 
-static void send_status(uint8_t type, uint64_t id) {
+static void status_meta(buf_t *meta) {
   const runtime_ops *rt = find_runtime(config.runtime);
   bool ready = rt && rt->ready();
-  buf_t meta = {0};
   json_writer w;
   pthread_mutex_lock(&mu);
-  jw_begin(&w, &meta);
+  jw_begin(&w, meta);
   jw_int(&w, "protocol", 1);
   jw_string(&w, "agent", AGENT_VERSION);
   jw_string(&w, "runtime", config.runtime);
@@ -78,8 +77,16 @@ static void send_status(uint8_t type, uint64_t id) {
   jw_int(&w, "connections", (int64_t)connections);
   jw_end(&w);
   pthread_mutex_unlock(&mu);
-  send_frame(type, id, meta.data, meta.len, NULL, 0);
-  buf_free(&meta);
+}
+
+/* Only the reader thread sends status. Its buffer is kept, so a restored clone's first answer
+ * allocates nothing (every first-time path costs translation under TCG). */
+static buf_t status_buf;
+
+static void send_status(uint8_t type, uint64_t id) {
+  buf_reset(&status_buf);
+  status_meta(&status_buf);
+  send_frame(type, id, status_buf.data, status_buf.len, NULL, 0);
 }
 
 /* ---- code --------------------------------------------------------------------------------- */
@@ -267,6 +274,10 @@ static void run_invoke(job_t *j) {
   pthread_mutex_lock(&mu);
   loaded_code *l = loaded;
   pthread_mutex_unlock(&mu);
+  if (!l) { /* post_job checked; a job in between would have made this INVOKE busy */
+    job_error(j->frame.id, E_NO_CODE, "no code loaded: send LOAD_CODE first", NULL);
+    return;
+  }
   result_t r;
   memset(&r, 0, sizeof r);
   invocation_t inv = {j->invocation_id ? j->invocation_id : "", j->frame.body, j->frame.body_len,
@@ -343,6 +354,12 @@ static void post_job(job_t *j) {
     char msg[96];
     snprintf(msg, sizeof msg, "another request is running; %s refused", type_name(j->frame.type));
     send_error(j->frame.id, E_BUSY, msg, NULL);
+    release_job(j);
+    return;
+  }
+  if (j->kind == JOB_INVOKE && !loaded) { /* checked with the post, under one lock */
+    pthread_mutex_unlock(&mu);
+    send_error(j->frame.id, E_NO_CODE, "no code loaded: send LOAD_CODE first", NULL);
     release_job(j);
     return;
   }
@@ -430,14 +447,6 @@ static void handle_invoke(job_t *j) {
     return;
   }
   j->timeout_ms = timeout ? timeout : DEFAULT_TIMEOUT_MS;
-  pthread_mutex_lock(&mu);
-  bool have_code = loaded != NULL;
-  pthread_mutex_unlock(&mu);
-  if (!have_code) {
-    send_error(j->frame.id, E_NO_CODE, "no code loaded: send LOAD_CODE first", NULL);
-    release_job(j);
-    return;
-  }
   j->kind = JOB_INVOKE;
   post_job(j);
 }
@@ -448,7 +457,7 @@ static void shutdown_agent(uint64_t id) {
   send_frame(T_SHUTDOWN_ACK, id, ack, strlen(ack), NULL, 0);
   atomic_store(&agent_stopping, true);
   struct timespec deadline;
-  clock_gettime(CLOCK_REALTIME, &deadline);
+  clock_gettime(CLOCK_MONOTONIC, &deadline);
   deadline.tv_sec += 2;
   pthread_mutex_lock(&mu);
   while (busy || pending.kind != JOB_NONE)
@@ -521,9 +530,16 @@ void server_init(const server_config *cfg) {
   instance_id = xstrdup("");
   runtimes[runtime_count++] = &provided_runtime;
   if (strcmp(cfg->runtime, RUNTIME_PYTHON3) == 0) runtimes[runtime_count++] = &python_runtime;
+  pthread_condattr_t ca;
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  pthread_cond_init(&job_done, &ca);
+  pthread_condattr_destroy(&ca);
   pthread_t t;
   pthread_attr_t attr;
   pthread_attr_init(&attr);
+  /* Runtimes keep 64 KiB read buffers on the stack; musl's default thread stack is 128 KiB. */
+  pthread_attr_setstacksize(&attr, 1 << 20);
   pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
   if (pthread_create(&t, &attr, job_thread, NULL) != 0) {
     agent_log("cannot start the job thread");
@@ -535,11 +551,14 @@ void server_init(const server_config *cfg) {
 serve_status server_serve(int fd) {
   static decoder dec;
   decoder_reset(&dec, fd);
-  connection_set(fd);
   pthread_mutex_lock(&mu);
   connections++;
   pthread_mutex_unlock(&mu);
-  send_status(T_READY_REPLY, 0);
+  buf_reset(&status_buf);
+  status_meta(&status_buf);
+  /* READY goes out before anything else can: a job of the previous connection finishing now
+   * must not write its reply first (PROTOCOL.md 3.2). */
+  connection_begin(fd, T_READY_REPLY, status_buf.data, status_buf.len);
   for (;;) {
     frame_t f;
     frame_error e;

@@ -93,12 +93,58 @@ static void decodes_and_resyncs(void) {
   CHECK_INT(f.id, 13);
   frame_free(&f);
   CHECK_INT(decoder_next(d, &f, &e), DECODE_EOF);
+  close(d->fd);
   free(d);
   buf_free(&in);
+}
+
+/* Random garbage (never holding the magic) between valid frames: every frame comes through,
+ * with exactly one bad_header per run of garbage, whatever the garbage and its length. */
+static void random_garbage_between_frames(void) {
+  unsigned seed = 12345;
+  for (int round = 0; round < 200; round++) {
+    buf_t in = {0};
+    int runs = 0;
+    for (uint64_t id = 1; id <= 20; id++) {
+      size_t n = (size_t)(rand_r(&seed) % 90);
+      for (size_t i = 0; i < n; i++) {
+        char c = (char)(rand_r(&seed) & 0xFF);
+        if (c == 'F') c = 'f'; /* no magic inside the garbage */
+        buf_append(&in, &c, 1);
+      }
+      runs += n > 0;
+      char meta[32];
+      snprintf(meta, sizeof meta, "{\"n\":%llu}", (unsigned long long)id);
+      put_frame(&in, 1, T_INVOKE, id, meta, (rand_r(&seed) & 1) ? "body" : NULL);
+    }
+    decoder *d = malloc(sizeof *d);
+    decoder_reset(d, bytes_fd(&in));
+    frame_t f;
+    frame_error e;
+    uint64_t next = 1;
+    int rejected = 0;
+    for (decode_status st; (st = decoder_next(d, &f, &e)) != DECODE_EOF;) {
+      if (st == DECODE_REJECTED) {
+        rejected++;
+        CHECK_STR(e.code, E_BAD_HEADER);
+        continue;
+      }
+      CHECK_INT(st, DECODE_FRAME);
+      CHECK_INT(f.id, next);
+      next++;
+      frame_free(&f);
+    }
+    CHECK_INT(next, 21);
+    CHECK_INT(rejected, runs);
+    close(d->fd);
+    free(d);
+    buf_free(&in);
+  }
 }
 
 int main(void) {
   header_matches_the_document();
   decodes_and_resyncs();
+  random_garbage_between_frames();
   CHECK_DONE();
 }

@@ -60,12 +60,26 @@ static void rejects_malformed(void) {
     CHECK(err[0] != 0);
     json_free(v);
   }
-  char deep[200];
-  memset(deep, '[', 100);
-  memset(deep + 100, ']', 100);
+  char deep[1200];
+  memset(deep, '[', 600);
+  memset(deep + 600, ']', 600);
   char err[128];
-  CHECK(json_parse(deep, 200, err, sizeof err) == NULL);
+  CHECK(json_parse(deep, 1200, err, sizeof err) == NULL);
   CHECK_STR(err, "JSON nested too deeply");
+}
+
+static void reads_what_unknown_fields_may_hold(void) {
+  const char *s = "{\"big\":123456789012345678901234567890123456789012345678901234567890123456789,"
+                  "\"n\":9223372036854775807,\"k\\u0000x\":1}";
+  json *v = parse(s);
+  CHECK(v != NULL);
+  if (!v) return;
+  CHECK(!json_get(v, "big")->is_int);
+  CHECK(json_get(v, "big")->number > 1.2e68 && json_get(v, "big")->number < 1.3e68);
+  CHECK(json_get(v, "n")->is_int);
+  CHECK(json_get(v, "k") == NULL); /* a name with NUL matches no field */
+  CHECK(json_get(v, "k=(NUL)") != NULL);
+  json_free(v);
 }
 
 static void writes_objects(void) {
@@ -113,6 +127,7 @@ int main(void) {
   reads_objects();
   decodes_escapes();
   rejects_malformed();
+  reads_what_unknown_fields_may_hold();
   writes_objects();
   clips_utf8();
   keeps_tails();
