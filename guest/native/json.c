@@ -216,7 +216,7 @@ static json *parse_object(parser *ps) {
       v->keys = xrealloc(v->keys, cap * sizeof *v->keys);
       v->items = xrealloc(v->items, cap * sizeof *v->items);
     }
-    if (key.len != strlen(key.data)) { /* a NUL inside: a name no field or variable can have */
+    if (key.data && key.len != strlen(key.data)) { /* a NUL inside: a name no field or variable can have */
       key.len = strlen(key.data);
       buf_puts(&key, "=(NUL)");
     }

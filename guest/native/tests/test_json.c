@@ -80,6 +80,9 @@ static void reads_what_unknown_fields_may_hold(void) {
   CHECK(json_get(v, "k") == NULL); /* a name with NUL matches no field */
   CHECK(json_get(v, "k=(NUL)") != NULL);
   json_free(v);
+  v = parse("{\"\":1}"); /* the empty name */
+  CHECK(v && json_get(v, "") != NULL);
+  json_free(v);
 }
 
 static void writes_objects(void) {
