@@ -175,6 +175,15 @@ int send_frame(uint8_t type, uint64_t id, const char *meta, size_t meta_len, con
 /* Sends ERROR with code, message (clipped to 4 KiB) and detail (last 32 KiB; NULL = none). */
 void send_error(uint64_t id, const char *code, const char *message, const char *detail);
 
+/* ---- child processes (process.c) -------------------------------------------------------------
+ * Starts path (no PATH search) with argv and envp in its own process group, in dir (NULL: the
+ * agent's), with default signal dispositions and an empty signal mask (the agent ignores
+ * SIGPIPE), fds[i] as its descriptor i for i < nfds (-1: /dev/null). 0 or an errno: musl
+ * reports a failed chdir or execve through the result, having reaped that child. */
+#include <sys/types.h>
+int spawn_in_group(pid_t *pid, const char *path, char *const argv[], char *const envp[],
+                   const char *dir, const int *fds, int nfds);
+
 /* ---- runtimes (provided.c, python.c) --------------------------------------------------------- */
 typedef struct {
   char *key, *value;

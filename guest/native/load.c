@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -218,21 +219,13 @@ static int run_unpack(const server_config *cfg, const char *zip_path, const uint
   if (zip_path) argv[argc++] = "-zip", argv[argc++] = zip_path;
   argv[argc] = NULL;
   static char *const env[] = {"PATH=/usr/bin:/bin:/usr/sbin:/sbin", NULL};
-  pid_t pid = fork();
-  if (pid == 0) {
-    dup2(in[0], 0);
-    dup2(outp[1], 1);
-    dup2(outp[1], 2);
-    execve(cfg->unpack, (char *const *)argv, env);
-    static const char m[] = "cannot run the unpack program\n";
-    ssize_t w = write(2, m, sizeof m - 1);
-    (void)w;
-    _exit(127);
-  }
+  pid_t pid;
+  int fds[] = {in[0], outp[1], outp[1]};
+  int rc = spawn_in_group(&pid, cfg->unpack, (char *const *)argv, env, NULL, fds, 3);
   close(in[0]);
   close(outp[1]);
-  if (pid < 0) {
-    *msg = xasprintf("fork: %s", strerror(errno));
+  if (rc) {
+    *msg = xasprintf("start %s: %s", cfg->unpack, strerror(rc));
     close(in[1]), close(outp[0]);
     return -1;
   }
@@ -296,16 +289,14 @@ static int run_unpack(const server_config *cfg, const char *zip_path, const uint
   return 0;
 }
 
-static void remove_dir_tree(const char *dir) {
-  /* Only ever a directory the unpack program was creating; it may hold a partial package. */
-  pid_t pid = fork();
-  if (pid == 0) {
-    execl("/bin/rm", "rm", "-rf", "--", dir, (char *)NULL);
-    _exit(127);
-  }
-  if (pid > 0)
-    while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
-    }
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+  (void)st, (void)flag, (void)ftw;
+  if (remove(path) != 0 && errno != ENOENT) agent_log("remove %s: %s", path, strerror(errno));
+  return 0;
+}
+
+void remove_tree(const char *dir) {
+  nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
 }
 
 const char *load_package(const load_request *req, const uint8_t *body, size_t body_len,
@@ -362,7 +353,7 @@ const char *load_package(const load_request *req, const uint8_t *body, size_t bo
     return E_INTERNAL;
   }
   if (run_unpack(cfg, zip_path, body, body_len, req->code_sha256, dest, out, msg) != 0) {
-    remove_dir_tree(dest);
+    remove_tree(dest); /* it may hold part of the package */
     free(dest);
     return E_BAD_CODE_PACKAGE;
   }

@@ -33,4 +33,7 @@ const char *load_package(const load_request *req, const uint8_t *body, size_t bo
                          const server_config *cfg, const char *instance_id, load_result *out,
                          char **msg);
 
+/* Removes dir and everything below it, staying on its file system. */
+void remove_tree(const char *dir);
+
 #endif

@@ -10,7 +10,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -175,40 +174,6 @@ static int make_pipe(int p[2]) {
   return 0;
 }
 
-/* Starts path in its own process group, in dir, with default signal dispositions and an empty
- * signal mask (the agent ignores SIGPIPE). 0 or an errno; musl reports a failed chdir or execve
- * through posix_spawn's result and has reaped that child by then. */
-static int spawn(pid_t *pid, const char *path, const char *dir, int in, int out, int err,
-                 char **envp) {
-  posix_spawn_file_actions_t fa;
-  posix_spawnattr_t attr;
-  sigset_t all, none;
-  sigfillset(&all);
-  sigemptyset(&none);
-  int rc = posix_spawn_file_actions_init(&fa);
-  if (rc) return rc;
-  rc = posix_spawnattr_init(&attr);
-  if (rc) {
-    posix_spawn_file_actions_destroy(&fa);
-    return rc;
-  }
-  if (!(rc = posix_spawn_file_actions_adddup2(&fa, in, 0)) &&
-      !(rc = posix_spawn_file_actions_adddup2(&fa, out, 1)) &&
-      !(rc = posix_spawn_file_actions_adddup2(&fa, err, 2)) &&
-      !(rc = posix_spawn_file_actions_addchdir_np(&fa, dir)) &&
-      !(rc = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF |
-                                                  POSIX_SPAWN_SETSIGMASK)) &&
-      !(rc = posix_spawnattr_setpgroup(&attr, 0)) &&
-      !(rc = posix_spawnattr_setsigdefault(&attr, &all)) &&
-      !(rc = posix_spawnattr_setsigmask(&attr, &none))) {
-    char *argv[] = {(char *)path, NULL};
-    rc = posix_spawn(pid, path, &fa, &attr, argv, envp);
-  }
-  posix_spawnattr_destroy(&attr);
-  posix_spawn_file_actions_destroy(&fa);
-  return rc;
-}
-
 /* Whether the process has ended, leaving it a zombie: until it is reaped its pid can't be
  * reused, so killing its group stays safe. */
 static bool has_exited(pid_t pid) {
@@ -371,7 +336,9 @@ static void provided_invoke(const code_t *code, const invocation_t *inv, result_
   }
   char **envp = function_env(code, inv);
   pid_t pid;
-  int rc = spawn(&pid, path, code->dir, in[0], out[1], err[1], envp);
+  char *argv[] = {path, NULL};
+  int child_fds[] = {in[0], out[1], err[1]};
+  int rc = spawn_in_group(&pid, path, argv, envp, code->dir, child_fds, 3);
   free_env(envp);
   /* The child holds its own copies; ours would keep the pipes from ever reaching EOF. */
   close_fd(&in[0]);

@@ -16,7 +16,6 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -328,36 +327,11 @@ static int high_fd(int fd) {
 
 static int spawn_process(pid_t *pid, const char *interpreter, const char *script, int req,
                          int rep, int out) {
-  posix_spawn_file_actions_t fa;
-  posix_spawnattr_t attr;
-  sigset_t all, none;
-  sigfillset(&all);
-  sigemptyset(&none);
-  int rc = posix_spawn_file_actions_init(&fa);
-  if (rc) return rc;
-  rc = posix_spawnattr_init(&attr);
-  if (rc) {
-    posix_spawn_file_actions_destroy(&fa);
-    return rc;
-  }
   /* -B: a function's code is read in place from a read-only share; trying to write its
    * bytecode there costs a refused file-system round trip per module, for nothing. */
   char *argv[] = {(char *)interpreter, "-I", "-S", "-u", "-B", (char *)script, NULL};
-  if (!(rc = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0)) &&
-      !(rc = posix_spawn_file_actions_adddup2(&fa, out, 1)) &&
-      !(rc = posix_spawn_file_actions_adddup2(&fa, out, 2)) &&
-      !(rc = posix_spawn_file_actions_adddup2(&fa, req, 3)) &&
-      !(rc = posix_spawn_file_actions_adddup2(&fa, rep, 4)) &&
-      !(rc = posix_spawn_file_actions_addchdir_np(&fa, "/")) &&
-      !(rc = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF |
-                                                  POSIX_SPAWN_SETSIGMASK)) &&
-      !(rc = posix_spawnattr_setpgroup(&attr, 0)) &&
-      !(rc = posix_spawnattr_setsigdefault(&attr, &all)) &&
-      !(rc = posix_spawnattr_setsigmask(&attr, &none)))
-    rc = posix_spawnp(pid, interpreter, &fa, &attr, argv, (char *const *)function_base_env);
-  posix_spawnattr_destroy(&attr);
-  posix_spawn_file_actions_destroy(&fa);
-  return rc;
+  int fds[] = {-1, out, out, req, rep};
+  return spawn_in_group(pid, interpreter, argv, (char *const *)function_base_env, "/", fds, 5);
 }
 
 /* Starts a helper and waits for its ready message. NULL with *err (malloc'd) on failure. */

@@ -2,7 +2,6 @@
  * INVOKE one at a time on the job thread, every malformed frame an ERROR (PROTOCOL.md 3-5). */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <ftw.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,16 +89,6 @@ static void send_status(uint8_t type, uint64_t id) {
 }
 
 /* ---- code --------------------------------------------------------------------------------- */
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-  (void)st, (void)flag, (void)ftw;
-  if (remove(path) != 0 && errno != ENOENT) agent_log("remove %s: %s", path, strerror(errno));
-  return 0;
-}
-
-static void remove_tree(const char *dir) {
-  nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
-}
 
 static void free_code(code_t *c) {
   free(c->dir);
