@@ -1,6 +1,6 @@
 /* SET_IDENTITY (PROTOCOL.md 4.2 and 6.3): makes a clone restored from a shared template one
- * distinct instance. Port of faaster.dev/guest/identity (apply.go, entropy.go) and the checks
- * of the Go agent's setIdentity; messages and reply members are the same. */
+ * distinct instance. Messages and reply members are those of the Go agent it replaced
+ * (faaster.dev/guest/identity before commit 2004662), pinned by guest/conformance. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>

@@ -1,5 +1,7 @@
 /* The provided runtime (PROTOCOL.md 6.1): <code>/bootstrap runs once per invocation, the event on
- * its stdin, the response from its stdout. Port of guest/runtime/provided.go and drain.go.
+ * its stdin, the response from its stdout. Behaviour and texts are those of the Go agent it
+ * replaced (guest/runtime/provided.go and drain.go before commit 2004662), pinned by
+ * guest/conformance.
  *
  * One thread does everything with poll(2): it writes the event, reads stdout and stderr, and
  * watches the process through a pidfd, so a child that writes a lot before it reads can't

@@ -1,4 +1,5 @@
-/* The python3 runtime (PROTOCOL.md 6.2), a port of guest/runtime/python.go: one long-lived
+/* The python3 runtime (PROTOCOL.md 6.2), as the Go agent's guest/runtime/python.go had it
+ * (before commit 2004662): one long-lived
  * helper (bootstrap.py) imports the handler on load and calls it on invoke. A helper that times
  * out or dies is killed and a new one is started, with the code re-imported, in the background.
  *
@@ -10,7 +11,7 @@
  * it ("busy") for the whole exchange, so ready() never waits for an invocation, only for the
  * mutex. Each helper also has a drain thread that copies its own stdout/stderr to the console,
  * keeps their tail for crash reports, and reaps the helper when it ends by itself. */
-#define _GNU_SOURCE 1 /* pipe2, posix_spawn_file_actions_addchdir_np; "1" as the Makefile's -D */
+#define _GNU_SOURCE /* pipe2 */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>

@@ -1,4 +1,4 @@
-/* Tests of the provided runtime (provided.c): behaviours of guest/runtime/provided_test.go and
+/* Tests of the provided runtime (provided.c): behaviours the Go agent's tests pinned and
  * what the C version adds (exact environment, start errors, signals reset in the child). */
 #define _GNU_SOURCE
 #include <dirent.h>

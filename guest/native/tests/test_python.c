@@ -1,7 +1,7 @@
 /* Tests of the python3 runtime (python.c) with the host's python3.11 and the real bootstrap.py:
- * the behaviours of guest/runtime/python_test.go, and what the C version adds (stopping, close,
+ * the behaviours the Go agent's tests pinned, and what the C version adds (stopping, close,
  * no helper left behind). */
-#define _GNU_SOURCE 1 /* realpath; "1" as the Makefile's -D */
+#define _GNU_SOURCE /* realpath */
 #include <dirent.h>
 #include <pthread.h>
 #include <signal.h>
