@@ -279,9 +279,14 @@ public class InvocationRouter implements ApplicationEventListener<ShutdownEvent>
         (result, error) -> {
           if (error != null) {
             pool.remove(instance);
-            // Its compensation took down whatever it made: nothing left to own.
-            release(instance.id);
             Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+            if (cause instanceof ColdStartFailedException failed && failed.unsettled()) {
+              // A slot may be reserved or a workflow may still run: the orphan reconciler settles it.
+              abandon(instance.id);
+            } else {
+              // Its compensation took down whatever it made: nothing left to own.
+              release(instance.id);
+            }
             log.atWarn()
                 .setMessage("cold start of {} for {} version {} failed: {}")
                 .addArgument(instance.id)
@@ -399,6 +404,15 @@ public class InvocationRouter implements ApplicationEventListener<ShutdownEvent>
       // At shutdown the retirer's starts may not get out before the process exits: the rows stay, and
       // the next router's reconciler retires them again (a retirement that got out is not repeated).
       release(instance.id);
+    }
+  }
+
+  /** Leaves the instance to the orphan reconciler; should that fail, the row stays this router's. */
+  private void abandon(String instanceId) {
+    try {
+      lease.abandoned(instanceId);
+    } catch (RuntimeException e) {
+      log.warn("could not hand instance {} to the orphan reconciler: {}", instanceId, e.getMessage());
     }
   }
 

@@ -28,7 +28,9 @@ import org.slf4j.LoggerFactory;
  * would leak what the cold start makes afterwards; one Temporal no longer knows is retired if it
  * was recorded ready, else forgotten once a start in flight would have arrived (retired instead if
  * it holds a slot: a router that places cold starts reserves the slot before it starts the
- * workflow, and may have died in between). GONE routers that
+ * workflow, and may have died in between). Instances a live router abandoned ({@link
+ * RouterLease#abandoned}: a start RPC failed and nobody could say whether the workflow started) have
+ * a router id no router has, and are settled the same way. GONE routers that
  * own nothing any more are deleted after {@code router-retention}.
  */
 @Singleton
@@ -172,13 +174,13 @@ public class OrphanReconciler {
       return false; // another process adopted it, or its router came back
     }
     log.atInfo()
-        .setMessage("retiring instance {} on {} of function {} version {}: {} (router {} is gone)")
+        .setMessage("retiring instance {} on {} of function {} version {}: {} ({})")
         .addArgument(orphan.instanceId())
         .addArgument(nodeId)
         .addArgument(orphan.functionId())
         .addArgument(orphan.version())
         .addArgument(ORPHANED)
-        .addArgument(orphan.routerId())
+        .addArgument(owner(orphan))
         .addKeyValue("function", orphan.functionId())
         .addKeyValue("version", orphan.version())
         .addKeyValue("instance", orphan.instanceId())
@@ -196,6 +198,12 @@ public class OrphanReconciler {
     }
     lease.released(orphan.instanceId());
     return true;
+  }
+
+  private static String owner(RouterInstanceRecord orphan) {
+    return RouterLease.ABANDONED.equals(orphan.routerId())
+        ? "its router abandoned it when its cold start failed unsettled"
+        : "router " + orphan.routerId() + " is gone";
   }
 
   private void forget(RouterInstanceRecord orphan, String why, List<String> forgotten) {

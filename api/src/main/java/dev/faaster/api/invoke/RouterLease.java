@@ -26,6 +26,9 @@ import org.slf4j.LoggerFactory;
 @Requires(property = "faaster.roles", pattern = ApiRole.PATTERN)
 public class RouterLease {
 
+  /** The owner of instances whose cold start is unsettled ({@link #abandoned}); never a router's id. */
+  public static final String ABANDONED = "abandoned";
+
   private static final Logger log = LoggerFactory.getLogger(RouterLease.class);
 
   private final String id;
@@ -99,6 +102,16 @@ public class RouterLease {
   /** The instance was handed to the retirer (or its cold start failed): no longer this router's. */
   public void released(String instanceId) {
     instances.deleteOwned(instanceId, id);
+  }
+
+  /**
+   * Hands the instance to the orphan reconciler: its cold start failed in a way that may have left
+   * a slot reserved or a workflow running ({@link ColdStartFailedException#unsettled}). The row
+   * moves to {@link #ABANDONED}, a router id no router has, so any process's reconciler settles it
+   * like an orphan of a dead router, also after this process is gone.
+   */
+  public void abandoned(String instanceId) {
+    instances.transfer(instanceId, id, ABANDONED);
   }
 
   /** The instances this router owns. */

@@ -107,11 +107,10 @@ public class TemporalColdStarter implements ColdStarter {
     } catch (WorkflowExecutionAlreadyStarted alreadyStarted) {
       // The same instance's cold start: await the one that runs.
     } catch (WorkflowServiceException | StatusRuntimeException e) {
-      if (request.placement() != null) {
-        releaseUnstarted(request);
-      }
+      boolean settled = settleUnstarted(request);
       return CompletableFuture.failedFuture(
-          new ColdStartFailedException(null, "the workflow service did not accept the cold start: " + e.getMessage(), e));
+          new ColdStartFailedException(
+              null, "the workflow service did not accept the cold start: " + e.getMessage(), e, !settled));
     }
     return WorkflowStub.fromTyped(workflow)
         .getResultAsync(ColdStartResult.class)
@@ -119,30 +118,35 @@ public class TemporalColdStarter implements ColdStarter {
   }
 
   /**
-   * The slot of a placed cold start whose start RPC failed, freed only once the service says no
-   * such workflow exists: a start that failed on the way back (a timeout after the server accepted
-   * it) made a workflow that owns the slot and frees it itself. When the service can't be asked
-   * either, the slot stays reserved for an instance nobody runs (left for an operator, and noted
-   * in the log with the instance id).
+   * After a failed start RPC: true when the service says no such workflow exists, and then the slot
+   * of a placed cold start is freed here. False when a workflow did start (a start that failed on
+   * the way back, a timeout after the server accepted it: the workflow owns its slot and may still
+   * make an instance) or the service can't be asked either; the router then hands the instance to
+   * the orphan reconciler, which settles it once the service answers.
    */
-  private void releaseUnstarted(ColdStartRequest request) {
-    String slotId = request.placement().slot().slotId();
+  private boolean settleUnstarted(ColdStartRequest request) {
+    String slotId = request.placement() != null ? request.placement().slot().slotId() : null;
     try {
       if (probe.stateOf(request.instanceId()).phase() != ColdStartState.Phase.NOT_FOUND) {
-        log.warn("cold start of instance {} started although its start RPC failed; it owns slot {}",
-            request.instanceId(), slotId);
-        return;
+        log.warn("cold start of instance {} started although its start RPC failed; left to the orphan reconciler",
+            request.instanceId());
+        return false;
       }
     } catch (RuntimeException e) {
-      log.error("slot {} of instance {} stays reserved: its cold start's start RPC failed and whether it started"
-          + " is unknown ({})", slotId, request.instanceId(), e.getMessage());
-      return;
+      log.warn("cold start of instance {} failed to start and whether it started is unknown ({}); slot {} is left"
+          + " to the orphan reconciler", request.instanceId(), e.getMessage(), slotId);
+      return false;
+    }
+    if (slotId == null) {
+      return true;
     }
     try {
       slots.release(request.instanceId());
+      return true;
     } catch (RuntimeException e) {
-      log.error("could not free slot {} of instance {} whose cold start never started: {}", slotId,
-          request.instanceId(), e.getMessage());
+      log.warn("could not free slot {} of instance {} whose cold start never started ({}); left to the orphan"
+          + " reconciler", slotId, request.instanceId(), e.getMessage());
+      return false;
     }
   }
 

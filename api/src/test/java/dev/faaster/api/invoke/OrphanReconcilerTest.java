@@ -175,6 +175,31 @@ class OrphanReconcilerTest {
   }
 
   @Test
+  void anInstanceItsLiveRouterAbandonedUnsettledIsSettledLikeAnOrphan() {
+    // The start RPC failed and nobody could say whether the workflow started: the live router hands
+    // the row over instead of forgetting it, so its reserved slot is not kept for ever.
+    String placed = UUID.randomUUID().toString();
+    String running = UUID.randomUUID().toString();
+    nodes.save(new NodeRecord("node-7", "zone-a", 1024, 2, "{}", NodeRecord.LIVE, clock.instant(), clock.instant(), null));
+    slots.save(new SlotRecord("slot-1", "node-7", 128, 0, placed, clock.instant()));
+    live.own(placed, "fn-1", 1);
+    live.own(running, "fn-1", 1);
+    live.abandoned(placed);
+    live.abandoned(running);
+    probe.set(placed, ColdStartState.notFound());
+    probe.set(running, ColdStartState.running());
+
+    OrphanReconciler.Result result = passAfterTheLease();
+
+    assertThat(result.goneRouters()).doesNotContain(live.id());
+    assertThat(result.retired()).containsExactly(placed);
+    assertThat(retirer.retirements()).containsExactly(new Retirement(placed, "node-7", "orphaned"));
+    assertThat(instances.existsById(placed)).isFalse();
+    assertThat(result.waiting()).containsExactly(running);
+    assertThat(live.owned()).isEmpty();
+  }
+
+  @Test
   void aReadyInstanceWhoseColdStartPassedTemporalsRetentionIsStillRetired() {
     String ready = ownedAndStarted(dead, "node-4");
     probe.set(ready, ColdStartState.notFound());

@@ -106,6 +106,19 @@ class RouterLeaseTest {
   }
 
   @Test
+  void anUnsettledColdStartIsHandedToTheOrphanReconcilerNotForgotten() {
+    coldStarts.failNextUnsettled();
+
+    Throwable thrown = catchThrowable(() -> router.invoke(target("fn-1", 1), EVENT));
+
+    assertThat(thrown).isInstanceOf(ApiException.class);
+    String instanceId = coldStarts.ownedAtStart.get(0).get(0);
+    assertThat(lease.owned()).isEmpty();
+    assertThat(instances.findOrphaned()).extracting(RouterInstanceRecord::instanceId, RouterInstanceRecord::routerId)
+        .containsExactly(org.assertj.core.groups.Tuple.tuple(instanceId, RouterLease.ABANDONED));
+  }
+
+  @Test
   void anInstanceHandedToTheRetirerIsForgotten() {
     InvocationResult result = router.invoke(target("fn-1", 1), EVENT);
 
@@ -180,6 +193,7 @@ class RouterLeaseTest {
     private final Queue<CompletableFuture<ColdStartResult>> held = new ConcurrentLinkedQueue<>();
     private volatile boolean hold;
     private volatile boolean failNext;
+    private volatile boolean failNextUnsettled;
 
     ColdStarts(RouterLease lease) {
       this.lease = lease;
@@ -194,12 +208,21 @@ class RouterLeaseTest {
         return CompletableFuture.failedFuture(
             new ColdStartFailedException(ColdStartFailureTypes.NO_CAPACITY, "no free slot", null));
       }
+      if (failNextUnsettled) {
+        failNextUnsettled = false;
+        return CompletableFuture.failedFuture(
+            new ColdStartFailedException(null, "the workflow service did not accept the cold start", null, true));
+      }
       if (hold) {
         CompletableFuture<ColdStartResult> pending = new CompletableFuture<>();
         held.add(pending);
         return pending;
       }
       return CompletableFuture.completedFuture(RecordingColdStarter.result(request));
+    }
+
+    void failNextUnsettled() {
+      failNextUnsettled = true;
     }
 
     void failNext() {

@@ -194,7 +194,8 @@ class TemporalStartersTest {
     assertThatThrownBy(() -> started.get(60, TimeUnit.SECONDS))
         .cause()
         .isInstanceOf(ColdStartFailedException.class)
-        .hasMessageContaining("did not accept the cold start");
+        .hasMessageContaining("did not accept the cold start")
+        .satisfies(e -> assertThat(((ColdStartFailedException) e).unsettled()).as("left to the orphan reconciler").isTrue());
     assertThat(slots.released).isEmpty();
   }
 
