@@ -176,13 +176,21 @@ int send_frame(uint8_t type, uint64_t id, const char *meta, size_t meta_len, con
 void send_error(uint64_t id, const char *code, const char *message, const char *detail);
 
 /* ---- child processes (process.c) -------------------------------------------------------------
- * Starts path (no PATH search) with argv and envp in its own process group, in dir (NULL: the
- * agent's), with default signal dispositions and an empty signal mask (the agent ignores
- * SIGPIPE), fds[i] as its descriptor i for i < nfds (-1: /dev/null). 0 or an errno: musl
- * reports a failed chdir or execve through the result, having reaped that child. */
+ * Starts path (searched in the agent's PATH when it has no '/') with argv and envp in its own
+ * process group, in dir (NULL: the agent's), with default signal dispositions and an empty
+ * signal mask (the agent ignores SIGPIPE), fds[i] as its descriptor i for i < nfds (-1:
+ * /dev/null). 0 or an errno: musl reports a failed chdir or execve through the result, having
+ * reaped that child. */
 #include <sys/types.h>
 int spawn_in_group(pid_t *pid, const char *path, char *const argv[], char *const envp[],
                    const char *dir, const int *fds, int nfds);
+/* Runs path to its end (as spawn_in_group, in the agent's directory): in[0..in_len) on its
+ * stdin (none: /dev/null), its stdout and stderr together appended to out (up to about
+ * max_out bytes), *status as waitpid gives it. SIGKILLed after timeout_ms (<= 0: no deadline)
+ * or at SHUTDOWN. 0 when it ran, ETIMEDOUT or ECANCELED when it was killed so, ECHILD when it
+ * could not be waited for, or the errno that kept it from starting. */
+int run_captured(const char *path, char *const argv[], char *const envp[], const void *in,
+                 size_t in_len, int64_t timeout_ms, buf_t *out, size_t max_out, int *status);
 
 /* ---- runtimes (provided.c, python.c) --------------------------------------------------------- */
 typedef struct {

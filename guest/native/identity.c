@@ -8,7 +8,6 @@
 #include <inttypes.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -390,42 +389,16 @@ static bool run_ip(char *err, size_t errlen, const char *const *args) {
     buf_printf(&line, " %s", args[i]);
   }
   char why[128] = "";
-  int p[2];
-  pid_t pid = -1;
-  if (pipe2(p, O_CLOEXEC) != 0) {
-    snprintf(why, sizeof why, "pipe: %s", strerror(errno));
-  } else {
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&fa, p[1], 1);
-    posix_spawn_file_actions_adddup2(&fa, p[1], 2);
-    int rc = posix_spawnp(&pid, IP_COMMAND, &fa, NULL, (char *const *)argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    close(p[1]);
-    if (rc != 0) {
-      snprintf(why, sizeof why, "exec: \"%s\": %s", IP_COMMAND, strerror(rc));
-      pid = -1;
-    }
-    while (pid > 0) {
-      char chunk[512];
-      ssize_t k = read(p[0], chunk, sizeof chunk);
-      if (k > 0) buf_append(&out, chunk, (size_t)k);
-      else if (k == 0 || errno != EINTR) break;
-    }
-    close(p[0]);
-  }
-  if (pid > 0) {
-    int status;
-    pid_t w;
-    while ((w = waitpid(pid, &status, 0)) < 0 && errno == EINTR) {
-    }
-    if (w < 0) snprintf(why, sizeof why, "wait: %s", strerror(errno));
-    else if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
-      snprintf(why, sizeof why, "exit status %d", WEXITSTATUS(status));
-    else if (WIFSIGNALED(status))
-      snprintf(why, sizeof why, "signal: %s", strsignal(WTERMSIG(status)));
-  }
+  int status = 0;
+  int rc = run_captured(IP_COMMAND, (char *const *)argv, environ, NULL, 0, 0, &out, 64 << 10, &status);
+  if (rc == ECHILD)
+    snprintf(why, sizeof why, "wait: %s", strerror(rc));
+  else if (rc != 0)
+    snprintf(why, sizeof why, "exec: \"%s\": %s", IP_COMMAND, strerror(rc));
+  else if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
+    snprintf(why, sizeof why, "exit status %d", WEXITSTATUS(status));
+  else if (WIFSIGNALED(status))
+    snprintf(why, sizeof why, "signal: %s", strsignal(WTERMSIG(status)));
   bool ok = !why[0];
   if (!ok) {
     /* strings.TrimSpace (ASCII white space: all that ip prints) */

@@ -4,10 +4,7 @@
  * no zip code; the platform's cold path reads packages in place from the code share. */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <ftw.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -200,16 +197,6 @@ static char *share_dir(const server_config *cfg, const char *tag, char **msg) {
 static int run_unpack(const server_config *cfg, const char *zip_path, const uint8_t *body,
                       size_t body_len, const char *sha, const char *dest, load_result *out,
                       char **msg) {
-  int in[2], outp[2];
-  if (pipe2(in, O_CLOEXEC) != 0) {
-    *msg = xasprintf("pipe: %s", strerror(errno));
-    return -1;
-  }
-  if (pipe2(outp, O_CLOEXEC) != 0) {
-    *msg = xasprintf("pipe: %s", strerror(errno));
-    close(in[0]), close(in[1]);
-    return -1;
-  }
   const char *argv[10];
   int argc = 0;
   argv[argc++] = cfg->unpack;
@@ -219,51 +206,19 @@ static int run_unpack(const server_config *cfg, const char *zip_path, const uint
   if (zip_path) argv[argc++] = "-zip", argv[argc++] = zip_path;
   argv[argc] = NULL;
   static char *const env[] = {"PATH=/usr/bin:/bin:/usr/sbin:/sbin", NULL};
-  pid_t pid;
-  int fds[] = {in[0], outp[1], outp[1]};
-  int rc = spawn_in_group(&pid, cfg->unpack, (char *const *)argv, env, NULL, fds, 3);
-  close(in[0]);
-  close(outp[1]);
-  if (rc) {
-    *msg = xasprintf("start %s: %s", cfg->unpack, strerror(rc));
-    close(in[1]), close(outp[0]);
+  buf_t text = {0};
+  int status = 0;
+  /* A deadline: a hung unpack must not keep the agent busy for ever. */
+  int rc = run_captured(cfg->unpack, (char *const *)argv, env, body, body_len, UNPACK_TIMEOUT_MS,
+                        &text, 64 << 10, &status);
+  if (rc == ETIMEDOUT || rc == ECANCELED) {
+    *msg = xstrdup(rc == ECANCELED ? "unpacking stopped: the agent is shutting down"
+                                   : "unpacking took longer than 60 s");
+    buf_free(&text);
     return -1;
   }
-  /* One poll loop feeds the zip and collects the output, so neither side can block the other,
-   * with a deadline: a hung unpack must not keep the agent busy for ever. */
-  fcntl(in[1], F_SETFL, O_NONBLOCK);
-  buf_t text = {0};
-  size_t off = 0;
-  if (body_len == 0) close(in[1]), in[1] = -1;
-  int64_t deadline = now_us() + (int64_t)UNPACK_TIMEOUT_MS * 1000;
-  bool killed = false;
-  while (outp[0] >= 0) {
-    if (!killed && (now_us() > deadline || atomic_load(&agent_stopping))) {
-      kill(pid, SIGKILL);
-      killed = true;
-    }
-    struct pollfd pf[2] = {{outp[0], POLLIN, 0}, {in[1], POLLOUT, 0}};
-    if (poll(pf, in[1] >= 0 ? 2 : 1, 100) < 0 && errno != EINTR) break;
-    if (in[1] >= 0 && (pf[1].revents & (POLLOUT | POLLERR | POLLHUP))) {
-      ssize_t w = write(in[1], body + off, body_len - off);
-      if (w > 0) off += (size_t)w;
-      if ((w < 0 && errno != EAGAIN && errno != EINTR) || off == body_len) close(in[1]), in[1] = -1;
-    }
-    if (pf[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-      char chunk[4096];
-      ssize_t r = read(outp[0], chunk, sizeof chunk);
-      if (r > 0 && text.len < 64 << 10) buf_append(&text, chunk, (size_t)r);
-      if (r == 0 || (r < 0 && errno != EINTR && errno != EAGAIN)) close(outp[0]), outp[0] = -1;
-    }
-  }
-  if (in[1] >= 0) close(in[1]);
-  if (outp[0] >= 0) close(outp[0]);
-  int status;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (killed) {
-    *msg = xstrdup(atomic_load(&agent_stopping) ? "unpacking stopped: the agent is shutting down"
-                                                 : "unpacking took longer than 60 s");
+  if (rc) {
+    *msg = xasprintf("start %s: %s", cfg->unpack, strerror(rc));
     buf_free(&text);
     return -1;
   }

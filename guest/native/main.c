@@ -239,12 +239,13 @@ int main(int argc, char **argv) {
       .power_off = o.poweroff && !o.listen,
   };
   server_init(&cfg);
-  /* The helper runs in /, so relative paths (development: -python-bootstrap runtime/...) are
-   * resolved here. */
-  char *script = realpath(o.python_bootstrap, NULL);
-  if (!strcmp(runtime, RUNTIME_PYTHON3) &&
-      python_start(o.python, script ? script : o.python_bootstrap) != 0)
-    agent_log("python3 runtime not ready (LOAD_CODE retries)");
+  if (!strcmp(runtime, RUNTIME_PYTHON3)) {
+    /* The helper runs in /, so relative paths (development: -python-bootstrap runtime/...) are
+     * resolved here. */
+    char *script = realpath(o.python_bootstrap, NULL);
+    if (python_start(o.python, script ? script : o.python_bootstrap) != 0)
+      agent_log("python3 runtime not ready (LOAD_CODE retries)");
+  }
 
   if (o.listen) {
     serve_socket(o.listen);

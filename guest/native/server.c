@@ -6,10 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/reboot.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "frame.h"
@@ -39,6 +36,7 @@ typedef struct {
 static server_config config;
 static const runtime_ops *runtimes[2];
 static size_t runtime_count;
+static const runtime_ops *image_runtime; /* the one READY reports on */
 static int64_t started_us;
 
 /* Guards everything below; the job thread and the reader share it. */
@@ -60,8 +58,7 @@ static const runtime_ops *find_runtime(const char *name) {
 /* ---- status ------------------------------------------------------------------------------- */
 
 static void status_meta(buf_t *meta) {
-  const runtime_ops *rt = find_runtime(config.runtime);
-  bool ready = rt && rt->ready();
+  bool ready = image_runtime->ready();
   json_writer w;
   pthread_mutex_lock(&mu);
   jw_begin(&w, meta);
@@ -519,6 +516,7 @@ void server_init(const server_config *cfg) {
   instance_id = xstrdup("");
   runtimes[runtime_count++] = &provided_runtime;
   if (strcmp(cfg->runtime, RUNTIME_PYTHON3) == 0) runtimes[runtime_count++] = &python_runtime;
+  image_runtime = runtimes[runtime_count - 1]; /* main accepts only these two */
   pthread_condattr_t ca;
   pthread_condattr_init(&ca);
   pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
