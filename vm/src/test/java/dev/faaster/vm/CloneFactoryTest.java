@@ -310,6 +310,8 @@ class CloneFactoryTest {
 
     factory.prewarm(template, 1);
     FakeAgent guest = agents.values().iterator().next();
+    // The host's connect completes from the listen backlog; the fake counts it once it accepts.
+    awaitCount(guest.accepted, 1);
     assertThat(guest.accepted).as("connected when the clone was created").hasValue(1);
     assertThat(guest.received).as("but asked nothing before its state is loaded").isEmpty();
 
@@ -333,7 +335,7 @@ class CloneFactoryTest {
     hv.incomingFault = "die";
 
     assertThatThrownBy(() -> factory.restore(template)).isInstanceOf(RestoreException.class);
-    awaitEnded(failing, 1);
+    awaitCount(failing.ended, 1);
     assertThat(failing.ended).as("the failed clone's connection").hasValue(1);
 
     hv.incomingFault = null;
@@ -341,15 +343,16 @@ class CloneFactoryTest {
     assertThat(agents).hasSize(3);
     factory.close();
     for (FakeAgent a : agents.values()) {
-      awaitEnded(a, 1);
+      awaitCount(a.ended, 1);
       assertThat(a.ended).as("each pending clone's connection after close").hasValue(1);
       a.close();
     }
   }
 
-  private static void awaitEnded(FakeAgent agent, int n) throws InterruptedException {
+  /** Waits (bounded) for a counter the fake agent's own threads raise; the caller asserts it. */
+  private static void awaitCount(java.util.concurrent.atomic.AtomicInteger counter, int n) throws InterruptedException {
     long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-    while (agent.ended.get() < n && System.nanoTime() < deadline) {
+    while (counter.get() < n && System.nanoTime() < deadline) {
       Thread.sleep(5);
     }
   }
