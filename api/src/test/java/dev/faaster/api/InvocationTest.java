@@ -186,6 +186,8 @@ class InvocationTest {
       }
       // The 40 beyond the limit are refused while the 10 admitted wait for their instances.
       await(() -> replies.stream().filter(CompletableFuture::isDone).count() == 40);
+      // An admitted request reaches its cold start after it is admitted (and after its lease row).
+      await(() -> startsOf("burst").size() >= 10);
       assertThat(startsOf("burst")).hasSize(10);
       assertThat(router.inFlight(functionId("burst"))).isEqualTo(10);
 

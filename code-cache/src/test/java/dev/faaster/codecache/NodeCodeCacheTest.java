@@ -343,7 +343,12 @@ class NodeCodeCacheTest {
       throw new IOException("origin is down");
     });
     NodeCodeCache cache = open(settings());
-    ExecutorService threads = Executors.newFixedThreadPool(10);
+    List<Thread> callers = new java.util.concurrent.CopyOnWriteArrayList<>();
+    ExecutorService threads = Executors.newFixedThreadPool(10, r -> {
+      Thread t = new Thread(r, "acquirer");
+      callers.add(t);
+      return t;
+    });
     AtomicInteger unavailable = new AtomicInteger();
     CountDownLatch calling = new CountDownLatch(10);
     try {
@@ -359,7 +364,9 @@ class NodeCodeCacheTest {
         }));
       }
       assertThat(calling.await(10, TimeUnit.SECONDS)).isTrue();
-      Thread.sleep(300);
+      // Failures aren't remembered, so a caller arriving after the leader gave up would fetch
+      // again: release the leader only once the nine others have joined its fetch.
+      awaitJoining(callers, 9);
       released.countDown();
       for (Future<?> call : calls) {
         call.get(10, TimeUnit.SECONDS);
@@ -369,6 +376,22 @@ class NodeCodeCacheTest {
     }
     assertThat(unavailable).hasValue(10);
     assertThat(origin.opens()).isEqualTo(1);
+  }
+
+  /** Waits (bounded) until {@code n} of {@code threads} are parked joining another caller's fetch. */
+  private static void awaitJoining(List<Thread> threads, int n) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (System.nanoTime() < deadline) {
+      long joining = threads.stream()
+          .filter(t -> t.getState() == Thread.State.WAITING)
+          .filter(t -> Arrays.stream(t.getStackTrace()).anyMatch(f ->
+              f.getClassName().equals(NodeCodeCache.class.getName()) && f.getMethodName().equals("await")))
+          .count();
+      if (joining >= n) {
+        return;
+      }
+      Thread.sleep(5);
+    }
   }
 
   @Test

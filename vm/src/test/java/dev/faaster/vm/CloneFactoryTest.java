@@ -109,7 +109,7 @@ class CloneFactoryTest {
     factory = new CloneFactory(hv, (socket, timeout) -> { }, settings.withPoolSize(2));
     factory.prewarm(template, 2);
     factory.restore(template);
-    long deadline = System.nanoTime() + 5_000_000_000L;
+    long deadline = System.nanoTime() + 15_000_000_000L; // bounded; the refill waits out COLD_PATH_GRACE
     while (factory.pending(template) < 2 && System.nanoTime() < deadline) {
       Thread.sleep(10);
     }
@@ -129,7 +129,7 @@ class CloneFactoryTest {
     assertThat(factory.refilling()).isTrue();
 
     factory.coldPathDone();
-    long deadline = System.nanoTime() + 5_000_000_000L;
+    long deadline = System.nanoTime() + 15_000_000_000L;
     while ((factory.pending(template) < 2 || factory.refilling()) && System.nanoTime() < deadline) {
       Thread.sleep(10);
     }

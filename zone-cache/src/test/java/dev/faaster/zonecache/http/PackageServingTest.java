@@ -31,6 +31,7 @@ import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -273,7 +274,7 @@ class PackageServingTest implements TestPropertyProvider {
       for (int i = 0; i < requests; i++) {
         replies.add(nodes.submit(() -> zone.get(tenant, sha256)));
       }
-      Thread.sleep(1000); // the requests reach the cache and wait behind the one held fetch
+      awaitWaitingBehindTheFill(requests - 1);
       originStore.release();
       int misses = 0;
       for (Future<Reply> future : replies) {
@@ -289,6 +290,25 @@ class PackageServingTest implements TestPropertyProvider {
       nodes.shutdownNow();
     }
     assertThat(originStore.opens(PackageKeys.contentAddressed(sha256))).isEqualTo(1);
+  }
+
+  /**
+   * Waits (bounded) until {@code n} request threads wait in the cache behind the one held fetch.
+   * Thread stacks are the only signal the server gives without a hook in production code.
+   */
+  private static void awaitWaitingBehindTheFill(int n) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (System.nanoTime() < deadline) {
+      long waiting = Thread.getAllStackTraces().entrySet().stream()
+          .filter(e -> e.getKey().getState() == Thread.State.WAITING)
+          .filter(e -> Arrays.stream(e.getValue()).anyMatch(f ->
+              f.getClassName().equals(PackageCache.class.getName()) && f.getMethodName().equals("await")))
+          .count();
+      if (waiting >= n) {
+        return;
+      }
+      Thread.sleep(5);
+    }
   }
 
   @Test
