@@ -402,6 +402,15 @@ func (a *agent) invoke(t *testing.T, req protocol.InvokeRequest, event []byte) (
 	return rm, f.Body
 }
 
+// wantOutput invokes with event (30 s timeout) and fails the test unless the answer is OK with want.
+func (a *agent) wantOutput(t *testing.T, what string, event []byte, want string) {
+	t.Helper()
+	rm, body := a.invoke(t, protocol.InvokeRequest{TimeoutMs: 30000}, event)
+	if rm.Status != protocol.StatusOK || string(body) != want {
+		t.Fatalf("%s: %+v %q, want %q", what, rm, body, want)
+	}
+}
+
 func (a *agent) setIdentity(t *testing.T, instanceID, hostname string) protocol.IdentityReply {
 	t.Helper()
 	f, err := a.call(t, protocol.TypeSetIdentity, protocol.IdentityRequest{InstanceID: instanceID, Hostname: hostname}, entropy(t, 64))

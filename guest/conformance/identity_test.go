@@ -122,8 +122,5 @@ func TestCodeDirectoryFollowsInstance(t *testing.T) {
 	if !under(lr.CodeDir, filepath.Join(a.codeRoot, "i-42")) {
 		t.Fatalf("code dir %s: want a directory in %s/i-42", lr.CodeDir, a.codeRoot)
 	}
-	rm, body := a.invoke(t, protocol.InvokeRequest{TimeoutMs: 30000}, nil)
-	if rm.Status != protocol.StatusOK || string(body) != "i-42" {
-		t.Fatalf("FAASTER_INSTANCE_ID: %+v %q", rm, body)
-	}
+	a.wantOutput(t, "FAASTER_INSTANCE_ID", nil, "i-42")
 }

@@ -50,10 +50,7 @@ func TestLoadCodeZipInBody(t *testing.T) {
 	if st := a.ping(t); !st.CodeLoaded {
 		t.Fatalf("PING after LOAD_CODE: %+v", st)
 	}
-	rm, body := a.invoke(t, protocol.InvokeRequest{TimeoutMs: 30000}, nil)
-	if rm.Status != protocol.StatusOK || string(body) != "helper message" {
-		t.Fatalf("invoke: %+v %q", rm, body)
-	}
+	a.wantOutput(t, "invoke", nil, "helper message")
 }
 
 func TestLoadCodeSymlinksInsideThePackage(t *testing.T) {
@@ -69,10 +66,7 @@ func TestLoadCodeSymlinksInsideThePackage(t *testing.T) {
 	if target, err := os.Readlink(filepath.Join(lr.CodeDir, "msg")); err != nil || target != "data/msg.txt" {
 		t.Fatalf("symlink msg: %q %v", target, err)
 	}
-	rm, body := a.invoke(t, protocol.InvokeRequest{TimeoutMs: 30000}, nil)
-	if rm.Status != protocol.StatusOK || string(body) != "via link;via link;" {
-		t.Fatalf("invoke through symlinks: %+v %q", rm, body)
-	}
+	a.wantOutput(t, "invoke through symlinks", nil, "via link;via link;")
 }
 
 func TestLoadCodeFromDirectoryPath(t *testing.T) {
@@ -86,10 +80,7 @@ func TestLoadCodeFromDirectoryPath(t *testing.T) {
 	if filepath.Clean(lr.CodeDir) != dir {
 		t.Fatalf("code dir %s: a directory path is used in place (%s)", lr.CodeDir, dir)
 	}
-	rm, body := a.invoke(t, protocol.InvokeRequest{TimeoutMs: 30000}, nil)
-	if rm.Status != protocol.StatusOK || string(body) != "from dir" {
-		t.Fatalf("invoke: %+v %q", rm, body)
-	}
+	a.wantOutput(t, "invoke", nil, "from dir")
 	// Replacing the code must not remove a directory the agent did not create.
 	a.loadScript(t, "printf next\n")
 	if _, err := os.Stat(filepath.Join(dir, "bootstrap")); err != nil {
@@ -109,10 +100,7 @@ func TestLoadCodeFromZipPath(t *testing.T) {
 	if lr.Files != 1 || lr.CodeDir == zipPath || !strings.HasPrefix(lr.CodeDir, a.codeRoot+string(filepath.Separator)) {
 		t.Fatalf("CODE_LOADED %+v: want the zip unpacked below %s", lr, a.codeRoot)
 	}
-	rm, body := a.invoke(t, protocol.InvokeRequest{TimeoutMs: 30000}, nil)
-	if rm.Status != protocol.StatusOK || string(body) != "from zip file" {
-		t.Fatalf("invoke: %+v %q", rm, body)
-	}
+	a.wantOutput(t, "invoke", nil, "from zip file")
 	if _, err := os.Stat(zipPath); err != nil {
 		t.Fatalf("the zip file is gone: %v", err)
 	}
@@ -276,16 +264,12 @@ func TestLoadCodeReplacesPrevious(t *testing.T) {
 	t.Parallel()
 	a := startAgent(t, protocol.RuntimeProvided)
 	first := a.loadScript(t, "printf one\n")
-	if rm, body := a.invoke(t, protocol.InvokeRequest{TimeoutMs: 30000}, nil); rm.Status != protocol.StatusOK || string(body) != "one" {
-		t.Fatalf("first package: %+v %q", rm, body)
-	}
+	a.wantOutput(t, "first package", nil, "one")
 	second := a.loadScript(t, "printf two\n")
 	if second.CodeDir == first.CodeDir {
 		t.Fatalf("both packages unpacked to %s", first.CodeDir)
 	}
-	if rm, body := a.invoke(t, protocol.InvokeRequest{TimeoutMs: 30000}, nil); rm.Status != protocol.StatusOK || string(body) != "two" {
-		t.Fatalf("second package: %+v %q", rm, body)
-	}
+	a.wantOutput(t, "second package", nil, "two")
 	if _, err := os.Stat(first.CodeDir); err == nil {
 		t.Fatalf("replaced package %s is still on disk", first.CodeDir)
 	}

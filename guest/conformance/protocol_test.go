@@ -311,10 +311,7 @@ func TestReconnectKeepsState(t *testing.T) {
 			t.Fatalf("READY on connection %d: %+v", i, st)
 		}
 	}
-	rm, body := a.invoke(t, protocol.InvokeRequest{TimeoutMs: 30000}, nil)
-	if rm.Status != protocol.StatusOK || string(body) != "still here" {
-		t.Fatalf("invoke after reconnecting: %+v %q", rm, body)
-	}
+	a.wantOutput(t, "invoke after reconnecting", nil, "still here")
 }
 
 // A job request while a job runs is refused with busy; READY and PING are still answered,
@@ -367,10 +364,7 @@ printf 'first:'; cat
 		t.Fatalf("after the invocation: %+v (refused requests must not have been applied)", st)
 	}
 	// The refused LOAD_CODE did not replace the code.
-	rm, body := a.invoke(t, protocol.InvokeRequest{TimeoutMs: 30000}, []byte("again"))
-	if rm.Status != protocol.StatusOK || string(body) != "first:again" {
-		t.Fatalf("after busy refusals: %+v %q", rm, body)
-	}
+	a.wantOutput(t, "after busy refusals", []byte("again"), "first:again")
 }
 
 // The agent is idle before it sends a job's reply: the next job may follow at once.
@@ -382,10 +376,7 @@ func TestBackToBackJobsAreNeverBusy(t *testing.T) {
 		a.loadScript(t, fmt.Sprintf("printf 'v%d:'; cat\n", i))
 		for j := 0; j < 4; j++ {
 			ev := fmt.Sprintf("e%d", j)
-			rm, body := a.invoke(t, protocol.InvokeRequest{TimeoutMs: 30000}, []byte(ev))
-			if rm.Status != protocol.StatusOK || string(body) != fmt.Sprintf("v%d:%s", i, ev) {
-				t.Fatalf("round %d invoke %d: %+v %q", i, j, rm, body)
-			}
+			a.wantOutput(t, fmt.Sprintf("round %d invoke %d", i, j), []byte(ev), fmt.Sprintf("v%d:%s", i, ev))
 		}
 	}
 }
