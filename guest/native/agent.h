@@ -179,9 +179,10 @@ void send_error(uint64_t id, const char *code, const char *message, const char *
  * Starts path (searched in the agent's PATH when it has no '/') with argv and envp in its own
  * process group, in dir (NULL: the agent's), with default signal dispositions and an empty
  * signal mask (the agent ignores SIGPIPE), fds[i] as its descriptor i for i < nfds (-1:
- * /dev/null). 0 or an errno: musl reports a failed chdir or execve through the result, having
- * reaped that child. */
+ * /dev/null; any descriptor, also one below nfds; nfds <= SPAWN_FDS_MAX). 0 or an errno: musl
+ * reports a failed chdir or execve through the result, having reaped that child. */
 #include <sys/types.h>
+#define SPAWN_FDS_MAX 8
 int spawn_in_group(pid_t *pid, const char *path, char *const argv[], char *const envp[],
                    const char *dir, const int *fds, int nfds);
 /* Runs path to its end (as spawn_in_group, in the agent's directory): in[0..in_len) on its
@@ -191,6 +192,10 @@ int spawn_in_group(pid_t *pid, const char *path, char *const argv[], char *const
  * could not be waited for, or the errno that kept it from starting. */
 int run_captured(const char *path, char *const argv[], char *const envp[], const void *in,
                  size_t in_len, int64_t timeout_ms, buf_t *out, size_t max_out, int *status);
+/* One write of data[*off..len) to the non-blocking pipe *fd, advancing *off: whether it wrote
+ * something. Once all is written, or on an error other than "not now" (EPIPE: the reader doesn't
+ * want it), the pipe is closed and *fd set to -1. */
+bool feed_pipe(int *fd, const void *data, size_t len, size_t *off);
 
 /* ---- runtimes (provided.c, python.c) --------------------------------------------------------- */
 typedef struct {

@@ -12,21 +12,33 @@
 
 int spawn_in_group(pid_t *pid, const char *path, char *const argv[], char *const envp[],
                    const char *dir, const int *fds, int nfds) {
+  if (nfds < 0 || nfds > SPAWN_FDS_MAX) return EINVAL;
+  /* The child's dup2s run in order, so a source numbered below nfds (other than its own
+   * target) could be overwritten by an earlier one: such a source is passed as a copy above. */
+  int src[SPAWN_FDS_MAX];
+  bool copied[SPAWN_FDS_MAX] = {false};
+  int rc = 0;
+  for (int i = 0; i < nfds; i++) {
+    src[i] = fds[i];
+    if (rc || fds[i] < 0 || fds[i] >= nfds || fds[i] == i) continue;
+    src[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, nfds);
+    if (src[i] < 0) rc = errno;
+    else copied[i] = true;
+  }
   posix_spawn_file_actions_t fa;
   posix_spawnattr_t attr;
   sigset_t all, none;
   sigfillset(&all);
   sigemptyset(&none);
-  int rc = posix_spawn_file_actions_init(&fa);
-  if (rc) return rc;
+  if (rc || (rc = posix_spawn_file_actions_init(&fa))) goto copies;
   rc = posix_spawnattr_init(&attr);
   if (rc) {
     posix_spawn_file_actions_destroy(&fa);
-    return rc;
+    goto copies;
   }
   for (int i = 0; i < nfds && !rc; i++)
-    rc = fds[i] < 0 ? posix_spawn_file_actions_addopen(&fa, i, "/dev/null", O_RDWR, 0)
-                    : posix_spawn_file_actions_adddup2(&fa, fds[i], i);
+    rc = src[i] < 0 ? posix_spawn_file_actions_addopen(&fa, i, "/dev/null", O_RDWR, 0)
+                    : posix_spawn_file_actions_adddup2(&fa, src[i], i);
   if (!rc && dir) rc = posix_spawn_file_actions_addchdir_np(&fa, dir);
   if (!rc &&
       !(rc = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF |
@@ -37,7 +49,19 @@ int spawn_in_group(pid_t *pid, const char *path, char *const argv[], char *const
     rc = posix_spawnp(pid, path, &fa, &attr, argv, envp);
   posix_spawnattr_destroy(&attr);
   posix_spawn_file_actions_destroy(&fa);
+copies:
+  for (int i = 0; i < nfds; i++)
+    if (copied[i]) close(src[i]);
   return rc;
+}
+
+bool feed_pipe(int *fd, const void *data, size_t len, size_t *off) {
+  size_t left = len - *off;
+  ssize_t n = left ? write(*fd, (const char *)data + *off, left) : 0;
+  if (n < 0 && (errno == EAGAIN || errno == EINTR)) return false;
+  if (n > 0) *off += (size_t)n;
+  if (n < 0 || *off == len) close(*fd), *fd = -1;
+  return n > 0;
 }
 
 int run_captured(const char *path, char *const argv[], char *const envp[], const void *in,
@@ -62,7 +86,6 @@ int run_captured(const char *path, char *const argv[], char *const envp[], const
   /* One poll loop feeds the input and collects the output, so neither side can block the
    * other, and looks at the deadline and at SHUTDOWN in between. */
   if (inp[1] >= 0) fcntl(inp[1], F_SETFL, O_NONBLOCK);
-  const char *input = in;
   size_t off = 0;
   int64_t deadline = timeout_ms > 0 ? now_us() + timeout_ms * 1000 : INT64_MAX;
   int killed = 0;
@@ -73,11 +96,7 @@ int run_captured(const char *path, char *const argv[], char *const envp[], const
     }
     struct pollfd pf[2] = {{outp[0], POLLIN, 0}, {inp[1], POLLOUT, 0}};
     if (poll(pf, inp[1] >= 0 ? 2 : 1, 100) < 0 && errno != EINTR) break;
-    if (inp[1] >= 0 && (pf[1].revents & (POLLOUT | POLLERR | POLLHUP))) {
-      ssize_t w = write(inp[1], input + off, in_len - off);
-      if (w > 0) off += (size_t)w;
-      if ((w < 0 && errno != EAGAIN && errno != EINTR) || off == in_len) close(inp[1]), inp[1] = -1;
-    }
+    if (inp[1] >= 0 && (pf[1].revents & (POLLOUT | POLLERR | POLLHUP))) feed_pipe(&inp[1], in, in_len, &off);
     if (pf[0].revents & (POLLIN | POLLHUP | POLLERR)) {
       char chunk[4096];
       ssize_t r = read(outp[0], chunk, sizeof chunk);

@@ -157,25 +157,6 @@ static void close_fd(int *fd) {
   *fd = -1;
 }
 
-/* A CLOEXEC pipe with both ends above 2, so the child's dup2 onto 0-2 can't clobber one. */
-static int make_pipe(int p[2]) {
-  if (pipe2(p, O_CLOEXEC) != 0) return -1;
-  for (int i = 0; i < 2; i++) {
-    if (p[i] > 2) continue;
-    int fd = fcntl(p[i], F_DUPFD_CLOEXEC, 3);
-    if (fd < 0) {
-      int e = errno;
-      close_fd(&p[0]);
-      close_fd(&p[1]);
-      errno = e;
-      return -1;
-    }
-    close(p[i]);
-    p[i] = fd;
-  }
-  return 0;
-}
-
 /* Whether the process has ended, leaving it a zombie: until it is reaped its pid can't be
  * reused, so killing its group stays safe. */
 static bool has_exited(pid_t pid) {
@@ -222,17 +203,6 @@ static bool drain_once(child_t *c, int *fd, bool is_stdout) {
     buf_append_tail(&c->r->stderr_tail, chunk, (size_t)n, STDERR_TAIL_MAX);
   }
   return true;
-}
-
-/* One write of the event: whether it wrote something. EPIPE (the process doesn't read it) and
- * other errors just end the writing. */
-static bool feed_once(child_t *c) {
-  size_t left = c->event_len - c->event_off;
-  ssize_t n = left ? write(c->in, c->event + c->event_off, left) : 0;
-  if (n < 0 && (errno == EAGAIN || errno == EINTR)) return false;
-  if (n > 0) c->event_off += (size_t)n;
-  if (n < 0 || c->event_off == c->event_len) close_fd(&c->in);
-  return n > 0;
 }
 
 /* Feeds and drains until the process exited and the pipes are done: at EOF, after IDLE_US
@@ -284,7 +254,7 @@ static killed_by supervise(child_t *c, int64_t deadline) {
     }
     if (rc == 0 && exited && now_us() - last_progress >= IDLE_US) return killed;
     bool progress = false;
-    if (iin >= 0 && p[iin].revents) progress |= feed_once(c);
+    if (iin >= 0 && p[iin].revents) progress |= feed_pipe(&c->in, c->event, c->event_len, &c->event_off);
     if (iout >= 0 && p[iout].revents) progress |= drain_once(c, &c->out, true);
     if (ierr >= 0 && p[ierr].revents) progress |= drain_once(c, &c->err, false);
     if (!exited && ((ipid >= 0 && p[ipid].revents) || c->pidfd < 0) && has_exited(c->pid)) {
@@ -327,7 +297,7 @@ static void provided_invoke(const code_t *code, const invocation_t *inv, result_
   int64_t start = now_us();
   char *path = bootstrap_path(code->dir);
   int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1};
-  if (make_pipe(in) != 0 || make_pipe(out) != 0 || make_pipe(err) != 0) {
+  if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) {
     char *e = go_strerror(errno);
     start_error(r, xasprintf("pipe2: %s", e));
     free(e);

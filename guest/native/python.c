@@ -318,14 +318,6 @@ static const char *str(const json *obj, const char *key) {
 
 static const char *or_empty(const char *s) { return s ? s : ""; }
 
-/* Moves fd to 5 or above, so that the child's dup2 onto 0-4 never overwrites another one. */
-static int high_fd(int fd) {
-  if (fd < 0 || fd >= 5) return fd;
-  int n = fcntl(fd, F_DUPFD_CLOEXEC, 5);
-  close(fd);
-  return n;
-}
-
 static int spawn_process(pid_t *pid, const char *interpreter, const char *script, int req,
                          int rep, int out) {
   /* -B: a function's code is read in place from a read-only share; trying to write its
@@ -340,9 +332,7 @@ static helper_t *spawn(const char *interpreter, const char *script, char **err) 
   pthread_once(&out_once, out_init);
   int64_t start = now_us();
   int req[2] = {-1, -1}, rep[2] = {-1, -1}, out[2] = {-1, -1};
-  if (pipe2(req, O_CLOEXEC) || pipe2(rep, O_CLOEXEC) || pipe2(out, O_CLOEXEC) ||
-      (req[0] = high_fd(req[0])) < 0 || (rep[1] = high_fd(rep[1])) < 0 ||
-      (out[1] = high_fd(out[1])) < 0) {
+  if (pipe2(req, O_CLOEXEC) || pipe2(rep, O_CLOEXEC) || pipe2(out, O_CLOEXEC)) {
     *err = xasprintf("start python helper: pipe: %s", strerror(errno));
     int fds[] = {req[0], req[1], rep[0], rep[1], out[0], out[1]};
     for (size_t i = 0; i < 6; i++)
